@@ -9,6 +9,11 @@ FUNCTIONS := ensure-repo scan-notifier
 # reproducible paths and without the RPC entry point that provided.al2023 does not use.
 BUILD_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
 FUZZTIME ?= 2s
+# govulncheck reads a vulnerability database built from a pinned snapshot of the Go
+# vulnerability reports (the golang.org/x/vulndb module), so lint needs no network;
+# move VULNDB_VERSION forward to pick up newer reports.
+VULNDB_VERSION ?= v0.0.0-20261105234957-e22db6528018
+VULNDB := build/vulndb/$(VULNDB_VERSION)
 
 .PHONY: help build test unit lint fuzz bench demo invoke clean \
 	build-EnsureRepoFunction build-ScanNotifierFunction
@@ -34,10 +39,10 @@ unit:
 	$(GO) test -count=1 ./...
 	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
 
-lint: ## go vet, staticcheck, govulncheck and cfn-lint
+lint: $(VULNDB)/index/db.json ## go vet, staticcheck, govulncheck and cfn-lint
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
-	$(GO) tool govulncheck ./...
+	$(GO) tool govulncheck -db file://$(CURDIR)/$(VULNDB) ./...
 	cfn-lint template.yaml examples/*.yaml
 
 fuzz: ## run every fuzz target for FUZZTIME each (make fuzz FUZZTIME=5m)
@@ -57,6 +62,12 @@ demo: ## build, start moto, run both functions under the emulator, show the resu
 invoke: ## run FUNCTION's bootstrap under the emulator with EVENT (AWS_ENDPOINT_URL honoured)
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=ensure-repo EVENT=events/..."; exit 2; }
 	$(GO) run ./internal/cmd/invoke -function $(FUNCTION) -event $(EVENT)
+
+$(VULNDB)/index/db.json:
+	$(GO) mod download golang.org/x/vulndb@$(VULNDB_VERSION)
+	$(GO) run golang.org/x/vulndb/cmd/indexdb@$(VULNDB_VERSION) \
+	  -vulns "$$($(GO) list -m -f '{{.Dir}}' golang.org/x/vulndb@$(VULNDB_VERSION))/data/osv" -out $(VULNDB).tmp
+	rm -rf $(VULNDB) && mv $(VULNDB).tmp $(VULNDB)
 
 clean:
 	rm -rf build .aws-sam
