@@ -1,0 +1,133 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/ecr-stack/ecr-stack/internal/params"
+)
+
+// paramPlan is what Ensure writes to the parameter.
+type paramPlan struct {
+	create    bool              // the parameter is missing
+	overwrite bool              // a new version with the URI
+	tags      map[string]string // ownership tags to add
+	adopt     bool              // tags adopt an untagged parameter
+}
+
+// parameterTags returns the ownership tags of the requested parameter.
+func (e *ensure) parameterTags() map[string]string {
+	return map[string]string{OwnerTag: e.in.Owner, RepositoryTag: e.in.Want.Name}
+}
+
+// checkParameterTags returns ErrParameterTaken when the parameter is tagged
+// for another repository, which no URI can change; Ensure checks it before
+// creating a repository, whose URI it cannot know before.
+func (e *ensure) checkParameterTags(ps paramState) error {
+	if ps.param == nil {
+		return nil
+	}
+	if repo, ok := ps.tags[RepositoryTag]; ok && repo != e.in.Want.Name {
+		return e.taken(fmt.Sprintf("it is tagged for repository %q", repo))
+	}
+	return nil
+}
+
+// planParameter decides what to write to the parameter for uri, or returns
+// ErrParameterTaken when it belongs to someone else:
+//   - missing: create it with the ownership tags;
+//   - tagged for another repository: taken;
+//   - tagged for this repository by another owner: left as it is when it
+//     holds uri, taken otherwise;
+//   - untagged: adopted (tagged) when it holds uri, taken otherwise;
+//   - tagged for this repository or owner: a new version when the value
+//     differs, and the ownership tags it lacks.
+func (e *ensure) planParameter(ctx context.Context, ps paramState, uri string) (paramPlan, error) {
+	if ps.param == nil {
+		return paramPlan{create: true}, nil
+	}
+	repo, hasRepo := ps.tags[RepositoryTag]
+	owner, hasOwner := ps.tags[OwnerTag]
+	value := ps.param.Value
+	switch {
+	case hasRepo && repo != e.in.Want.Name:
+		return paramPlan{}, e.taken(fmt.Sprintf("it is tagged for repository %q", repo))
+	case hasOwner && owner != e.in.Owner:
+		if value != uri {
+			return paramPlan{}, e.taken(fmt.Sprintf("it belongs to %q and holds %q", owner, value))
+		}
+		e.log.InfoContext(ctx, "parameter kept for its owner", "owner", owner)
+		return paramPlan{}, nil
+	case !hasRepo && !hasOwner:
+		if value != uri {
+			return paramPlan{}, e.taken(fmt.Sprintf("it has no %s tag and holds %q",
+				RepositoryTag, value))
+		}
+		return paramPlan{tags: e.parameterTags(), adopt: true}, nil
+	}
+	pp := paramPlan{overwrite: value != uri}
+	for k, v := range e.parameterTags() {
+		if _, ok := ps.tags[k]; !ok {
+			if pp.tags == nil {
+				pp.tags = map[string]string{}
+			}
+			pp.tags[k] = v
+		}
+	}
+	return pp, nil
+}
+
+// taken returns the ErrParameterTaken error for the requested parameter.
+func (e *ensure) taken(why string) error {
+	return fmt.Errorf("writing SSM parameter %q: %w: %s; nothing was written to it",
+		e.in.ParameterName, ErrParameterTaken, why)
+}
+
+// writeParameter carries out pp. A create that finds the parameter written by
+// a concurrent call reads it again and plans anew, so concurrent ensures write
+// one version.
+func (e *ensure) writeParameter(ctx context.Context, pp paramPlan, uri string) error {
+	name := e.in.ParameterName
+	if pp.create {
+		err := e.par.Create(ctx, name, uri, e.parameterTags())
+		if err == nil {
+			e.change(ctx, "wrote parameter", "wrote parameter")
+			return nil
+		}
+		if !errors.Is(err, params.ErrAlreadyExists) {
+			return err
+		}
+		e.log.InfoContext(ctx, "parameter written concurrently")
+		ps, err := e.readParameter(ctx)
+		if err != nil {
+			return err
+		}
+		if ps.param == nil {
+			return fmt.Errorf("reading SSM parameter %q: %w", name, params.ErrNotFound)
+		}
+		if pp, err = e.planParameter(ctx, ps, uri); err != nil {
+			return err
+		}
+	}
+
+	// Ownership is recorded before the value changes, so a crash in between
+	// never leaves this repository's URI in a parameter without its tags.
+	if len(pp.tags) > 0 {
+		if err := e.par.AddTags(ctx, name, pp.tags); err != nil {
+			return err
+		}
+		if pp.adopt {
+			e.change(ctx, "adopted parameter", "adopted parameter")
+		} else {
+			e.change(ctx, "tagged parameter", "tagged parameter")
+		}
+	}
+	if pp.overwrite {
+		if err := e.par.Overwrite(ctx, name, uri); err != nil {
+			return err
+		}
+		e.change(ctx, "wrote parameter", "updated parameter")
+	}
+	return nil
+}

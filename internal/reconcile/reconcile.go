@@ -1,0 +1,360 @@
+// Package reconcile makes an ECR repository and the SSM parameter that holds
+// its URI match a request, and removes them again, for any front door.
+//
+// Ensure creates what is missing, adopts what exists, and then writes only the
+// settings that differ from the request. Delete removes only what its owner
+// created. Ownership is recorded as tags: the repository gets OwnerTag, set in
+// the same call that creates it, and the parameter gets OwnerTag and
+// RepositoryTag.
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"unicode/utf8"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ecr-stack/ecr-stack/internal/params"
+	"github.com/ecr-stack/ecr-stack/internal/registry"
+	"github.com/ecr-stack/ecr-stack/internal/request"
+)
+
+// Ownership tags. A repository carries OwnerTag when Ensure created it; a
+// parameter carries both when Ensure wrote or adopted it.
+const (
+	OwnerTag      = request.ReservedTagPrefix + "owner"
+	RepositoryTag = request.ReservedTagPrefix + "repository"
+)
+
+// maxTagValue is the longest tag value ECR and SSM accept, in characters.
+const maxTagValue = 256
+
+// The conditions a door tells its caller about. Errors returned by Core match
+// them with errors.Is; their messages say what was found and what was left
+// unchanged.
+var (
+	// ErrImmutableSetting: the request asks to change a setting that ECR
+	// cannot change on an existing repository (its encryption).
+	ErrImmutableSetting = errors.New("setting cannot change in place")
+	// ErrParameterTaken: the parameter belongs to another repository or
+	// owner.
+	ErrParameterTaken = errors.New("parameter belongs to another repository")
+	// ErrNotEmpty: the repository holds images and EmptyOnDelete is false.
+	ErrNotEmpty = errors.New("repository is not empty")
+)
+
+// Core ensures and deletes repositories and their URI parameters. It is safe
+// for concurrent use.
+type Core struct {
+	reg *registry.Registry
+	par *params.Store
+	log *slog.Logger
+}
+
+// New returns a Core that works through reg and par and logs to log (nothing
+// is logged when log is nil).
+func New(reg *registry.Registry, par *params.Store, log *slog.Logger) *Core {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Core{reg: reg, par: par, log: log}
+}
+
+// EnsureInput is one ensure request.
+type EnsureInput struct {
+	// Want is the repository as requested.
+	Want request.Repository
+	// Previous is what this owner asked for last time, or nil. Settings and
+	// tags it names that Want no longer names are undone: policies are
+	// deleted, scan on push and tag mutability return to the create
+	// defaults, tags are removed.
+	Previous *request.Repository
+	// Owner is recorded on what Ensure creates, for example a stack id and a
+	// logical id, or "self-service". It is a tag value: 1 to 256 characters.
+	Owner string
+	// ParameterName is the SSM parameter that receives the URI, already
+	// validated.
+	ParameterName string
+}
+
+// Result is what Ensure did and found.
+type Result struct {
+	Repository, ARN, URI, RegistryID, ParameterName string
+	// Created reports that Owner created the repository, in this call or an
+	// earlier one; false means it was adopted.
+	Created bool
+	// Changes lists what was written, in order, as short phrases such as
+	// "created repository" or "scan on push: false -> true". It is empty when
+	// everything already matched.
+	Changes []string
+}
+
+// Ensure makes the repository and its URI parameter match in.
+//
+// It reads the repository, the settings the request manages and the
+// parameter in parallel. A missing repository is created in one call that
+// carries every setting and the ownership tag; one that a concurrent call
+// creates first is treated as existing. Then each setting that differs is
+// written, and the URI is written to the parameter when it differs. An
+// already converged repository costs one read per managed setting and two
+// parameter reads (value and tags), issued at once, and no write.
+//
+// Before any write, Ensure refuses with ErrImmutableSetting a request that
+// would change the encryption of an existing repository, and with
+// ErrParameterTaken a parameter that belongs to another repository or owner.
+// The URI of a new repository is known only once it exists, so for a new
+// repository a parameter that holds another value is refused after the
+// create; the result then reports the create among its changes.
+func (c *Core) Ensure(ctx context.Context, in EnsureInput) (Result, error) {
+	name := in.Want.Name
+	res := Result{Repository: name, ParameterName: in.ParameterName}
+	if n := utf8.RuneCountInString(in.Owner); n == 0 || n > maxTagValue {
+		return res, fmt.Errorf("ensuring ECR repository %q: owner must be 1 to %d characters"+
+			" long, the size of a tag value, and is %d", name, maxTagValue, n)
+	}
+	if in.ParameterName == "" {
+		return res, fmt.Errorf("ensuring ECR repository %q: parameter name is empty", name)
+	}
+	e := &ensure{
+		in:  in,
+		log: c.log.With("repository", name, "parameter", in.ParameterName),
+		reg: c.reg,
+		par: c.par,
+	}
+	err := e.run(ctx, &res)
+	res.Changes = e.changes
+	if err != nil {
+		return res, err
+	}
+	e.log.InfoContext(ctx, "ensured repository", "created", res.Created,
+		"changes", len(res.Changes))
+	return res, nil
+}
+
+// run carries out the ensure, filling in res as it learns about the
+// repository.
+func (e *ensure) run(ctx context.Context, res *Result) error {
+	st, ps, err := e.read(ctx)
+	if err != nil {
+		return err
+	}
+	created := false
+	if st.repo == nil {
+		if err := e.checkParameterTags(ps); err != nil {
+			return err
+		}
+		if st, created, err = e.create(ctx); err != nil {
+			return err
+		}
+	} else {
+		e.log.InfoContext(ctx, "found repository", "owned", owns(st.tags, e.in.Owner))
+	}
+	res.ARN, res.URI, res.RegistryID = st.repo.ARN, st.repo.URI, st.repo.RegistryID
+	res.Created = owns(st.tags, e.in.Owner)
+	if !created {
+		if err := e.checkEncryption(ctx, st.repo); err != nil {
+			return err
+		}
+	}
+
+	pp, err := e.planParameter(ctx, ps, st.repo.URI)
+	if err != nil {
+		return err
+	}
+	if err := e.converge(ctx, st); err != nil {
+		return err
+	}
+	return e.writeParameter(ctx, pp, st.repo.URI)
+}
+
+// ensure holds the state of one Ensure call.
+type ensure struct {
+	in  EnsureInput
+	log *slog.Logger
+	// reg is the Core's registry, or its Settling form once the repository
+	// is known to have been created a moment ago.
+	reg     *registry.Registry
+	par     *params.Store
+	changes []string
+}
+
+// repoState is what Ensure knows about the repository.
+type repoState struct {
+	repo              *registry.Repository // nil: there is none
+	tags              map[string]string
+	lifecycle, policy string // "" when there is none
+}
+
+// paramState is what Ensure knows about the parameter.
+type paramState struct {
+	param *params.Parameter // nil: there is none
+	tags  map[string]string
+}
+
+// change records one write as a Changes entry and a log line.
+func (e *ensure) change(ctx context.Context, msg, change string) {
+	e.changes = append(e.changes, change)
+	e.log.InfoContext(ctx, msg, "change", change)
+}
+
+// read reads the repository with the settings the request manages and the
+// parameter, all at once.
+func (e *ensure) read(ctx context.Context) (repoState, paramState, error) {
+	var (
+		st repoState
+		ps paramState
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	e.goReadRepository(gctx, g, e.reg, &st)
+	e.goReadParameter(gctx, g, &ps)
+	if err := g.Wait(); err != nil {
+		return st, ps, err
+	}
+	return st, ps, e.completeParameter(ctx, &ps)
+}
+
+// goReadRepository starts the reads of the repository, its tags and the
+// policies the request manages on g. The policy reads do not wait for the
+// describe: when the repository turns out to be missing their answers are
+// dropped.
+func (e *ensure) goReadRepository(ctx context.Context, g *errgroup.Group,
+	reg *registry.Registry, st *repoState) {
+	name := e.in.Want.Name
+	g.Go(func() error {
+		repo, err := reg.FindRepositoryByName(ctx, name)
+		if errors.Is(err, registry.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		tags, err := reg.Tags(ctx, repo.ARN)
+		if err != nil {
+			return err
+		}
+		st.repo, st.tags = repo, tags
+		return nil
+	})
+	if e.managesLifecycle() {
+		g.Go(func() error {
+			text, err := reg.LifecyclePolicy(ctx, name)
+			if errors.Is(err, registry.ErrNotFound) {
+				return nil
+			}
+			st.lifecycle = text
+			return err
+		})
+	}
+	if e.managesPolicy() {
+		g.Go(func() error {
+			text, err := reg.RepositoryPolicy(ctx, name)
+			if errors.Is(err, registry.ErrNotFound) {
+				return nil
+			}
+			st.policy = text
+			return err
+		})
+	}
+}
+
+// goReadParameter starts the reads of the parameter's value and tags on g.
+func (e *ensure) goReadParameter(ctx context.Context, g *errgroup.Group, ps *paramState) {
+	name := e.in.ParameterName
+	g.Go(func() error {
+		p, err := e.par.Get(ctx, name)
+		if errors.Is(err, params.ErrNotFound) {
+			return nil
+		}
+		ps.param = p
+		return err
+	})
+	g.Go(func() error {
+		tags, err := e.par.Tags(ctx, name)
+		if errors.Is(err, params.ErrNotFound) {
+			return nil
+		}
+		ps.tags = tags
+		return err
+	})
+}
+
+// completeParameter reads the tags again when the parameter appeared between
+// the two parallel reads, so value and tags describe the same parameter.
+func (e *ensure) completeParameter(ctx context.Context, ps *paramState) error {
+	if ps.param == nil || ps.tags != nil {
+		return nil
+	}
+	tags, err := e.par.Tags(ctx, e.in.ParameterName)
+	if err != nil {
+		return err
+	}
+	ps.tags = tags
+	return nil
+}
+
+// readParameter reads the parameter's value and tags at once.
+func (e *ensure) readParameter(ctx context.Context) (paramState, error) {
+	var ps paramState
+	g, gctx := errgroup.WithContext(ctx)
+	e.goReadParameter(gctx, g, &ps)
+	if err := g.Wait(); err != nil {
+		return ps, err
+	}
+	return ps, e.completeParameter(ctx, &ps)
+}
+
+// create creates the repository with every setting the request names and
+// reports true, or, when a concurrent call created it first, reads it as it
+// is and reports false.
+func (e *ensure) create(ctx context.Context) (repoState, bool, error) {
+	want := e.in.Want
+	tags := map[string]string{OwnerTag: e.in.Owner}
+	for _, t := range want.Tags {
+		if !reserved(t.Key) {
+			tags[t.Key] = t.Value
+		}
+	}
+	enc := want.EffectiveEncryption()
+	in := registry.CreateInput{
+		Name:                 want.Name,
+		ScanOnPush:           want.EffectiveScanOnPush(),
+		TagMutability:        want.EffectiveTagMutability(),
+		MutabilityExclusions: expandFilters(want.MutabilityExclusions),
+		EncryptionType:       enc.Type,
+		KMSKey:               enc.KMSKey,
+		Tags:                 tags,
+	}
+
+	// Whoever created it, the repository is new: ECR may not show it to
+	// every call for a moment.
+	e.reg = e.reg.Settling()
+	repo, err := e.reg.CreateRepository(ctx, in)
+	if errors.Is(err, registry.ErrAlreadyExists) {
+		e.log.InfoContext(ctx, "repository created concurrently")
+		var st repoState
+		g, gctx := errgroup.WithContext(ctx)
+		e.goReadRepository(gctx, g, e.reg, &st)
+		if err := g.Wait(); err != nil {
+			return st, false, err
+		}
+		if st.repo == nil {
+			return st, false, fmt.Errorf("reading ECR repository %q: %w", want.Name,
+				registry.ErrNotFound)
+		}
+		return st, false, nil
+	}
+	if err != nil {
+		return repoState{}, false, err
+	}
+	e.change(ctx, "created repository", "created repository")
+	return repoState{repo: repo, tags: tags}, true, nil
+}
+
+// owns reports whether tags record owner as the owner. An empty owner owns
+// nothing, so an untagged resource is never taken for one's own.
+func owns(tags map[string]string, owner string) bool {
+	return owner != "" && tags[OwnerTag] == owner
+}
