@@ -61,7 +61,7 @@ demo: ## build, start moto, run both functions under the emulator, show the resu
 
 invoke: ## run FUNCTION's bootstrap under the emulator with EVENT (AWS_ENDPOINT_URL honoured)
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=ensure-repo EVENT=events/..."; exit 2; }
-	$(GO) run ./internal/cmd/invoke -function $(FUNCTION) -event $(EVENT)
+	$(GO) run ./internal/cmd/invoke -function $(FUNCTION) -event $(EVENT) $(INVOKE_FLAGS)
 
 $(VULNDB)/index/db.json:
 	$(GO) mod download golang.org/x/vulndb@$(VULNDB_VERSION)

@@ -3,24 +3,15 @@ package testsupport
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
-	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/ecr-stack/ecr-stack/internal/localrun"
 )
 
 // fixtureTimeout bounds the AWS calls a fixture makes.
@@ -60,51 +51,32 @@ func UniqueName(t testing.TB, maxLen int) string {
 // returns two functions: presign makes a pre-signed PUT URL for key, valid for
 // an hour, the way CloudFormation hands a custom resource its ResponseURL;
 // read returns the object at key, or nil when there is none. Both fail the
-// test on any other error.
+// test on any other error. See localrun.ResponseBucket.
 func ResponseBucket(t testing.TB, cfg aws.Config) (
 	presign func(key string) string, read func(key string) []byte) {
 	t.Helper()
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
-	bucket := UniqueName(t, 63)
-
 	ctx, cancel := context.WithTimeout(context.Background(), fixtureTimeout)
 	defer cancel()
-	_, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)})
+	bucket, err := localrun.NewResponseBucket(ctx, cfg, UniqueName(t, 63))
 	if err != nil {
-		t.Fatalf("creating bucket %q: %v", bucket, err)
+		t.Fatalf("%v", err)
 	}
 
-	presigner := s3.NewPresignClient(client, s3.WithPresignExpires(time.Hour))
 	presign = func(key string) string {
 		t.Helper()
-		req, err := presigner.PresignPutObject(context.Background(), &s3.PutObjectInput{
-			Bucket: aws.String(bucket),
-			Key:    aws.String(key),
-		})
+		url, err := bucket.Presign(context.Background(), key)
 		if err != nil {
-			t.Fatalf("pre-signing PUT of %q: %v", key, err)
+			t.Fatalf("%v", err)
 		}
-		return req.URL
+		return url
 	}
 	read = func(key string) []byte {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), fixtureTimeout)
 		defer cancel()
-		out, err := client.GetObject(ctx, &s3.GetObjectInput{
-			Bucket: aws.String(bucket),
-			Key:    aws.String(key),
-		})
-		var missing *s3types.NoSuchKey
-		if errors.As(err, &missing) {
-			return nil
-		}
+		b, err := bucket.Read(ctx, key)
 		if err != nil {
-			t.Fatalf("reading object %q: %v", key, err)
-		}
-		defer out.Body.Close()
-		b, err := io.ReadAll(out.Body)
-		if err != nil {
-			t.Fatalf("reading object %q: %v", key, err)
+			t.Fatalf("%v", err)
 		}
 		return b
 	}
@@ -116,91 +88,22 @@ func ResponseBucket(t testing.TB, cfg aws.Config) (
 // delivery off, so each message body is the SNS envelope (see Notification).
 // A FIFO topic gets a FIFO queue. receive long-polls the queue until it has n
 // messages or ctx ends, deletes what it received and returns it; it fails the
-// test on an error other than ctx ending.
+// test on an error other than ctx ending. See localrun.SubscribeQueue.
 func SubscribeQueue(t testing.TB, cfg aws.Config, topicARN string) (
 	receive func(ctx context.Context, n int) []sqstypes.Message) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), fixtureTimeout)
 	defer cancel()
-	client := sqs.NewFromConfig(cfg)
-
-	name := UniqueName(t, 75)
-	attrs := map[string]string{}
-	if strings.HasSuffix(topicARN, ".fifo") {
-		name += ".fifo"
-		attrs[string(sqstypes.QueueAttributeNameFifoQueue)] = "true"
-	}
-	created, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{
-		QueueName:  aws.String(name),
-		Attributes: attrs,
-	})
+	q, err := localrun.SubscribeQueue(ctx, cfg, topicARN, UniqueName(t, 75))
 	if err != nil {
-		t.Fatalf("creating queue %q: %v", name, err)
-	}
-	queueURL := aws.ToString(created.QueueUrl)
-	got, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
-		QueueUrl:       created.QueueUrl,
-		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
-	})
-	if err != nil {
-		t.Fatalf("reading queue %q: %v", name, err)
-	}
-	queueARN := got.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
-
-	policy, _ := json.Marshal(map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []map[string]any{{
-			"Effect":    "Allow",
-			"Principal": map[string]string{"Service": "sns.amazonaws.com"},
-			"Action":    "sqs:SendMessage",
-			"Resource":  queueARN,
-			"Condition": map[string]any{"ArnEquals": map[string]string{"aws:SourceArn": topicARN}},
-		}},
-	})
-	_, err = client.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{
-		QueueUrl:   created.QueueUrl,
-		Attributes: map[string]string{string(sqstypes.QueueAttributeNamePolicy): string(policy)},
-	})
-	if err != nil {
-		t.Fatalf("setting policy of queue %q: %v", name, err)
-	}
-
-	_, err = sns.NewFromConfig(cfg).Subscribe(ctx, &sns.SubscribeInput{
-		TopicArn:   aws.String(topicARN),
-		Protocol:   aws.String("sqs"),
-		Endpoint:   aws.String(queueARN),
-		Attributes: map[string]string{"RawMessageDelivery": "false"},
-	})
-	if err != nil {
-		t.Fatalf("subscribing queue %q to %q: %v", name, topicARN, err)
+		t.Fatalf("%v", err)
 	}
 
 	return func(ctx context.Context, n int) []sqstypes.Message {
 		t.Helper()
-		var msgs []sqstypes.Message
-		for len(msgs) < n && ctx.Err() == nil {
-			out, err := client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-				QueueUrl:                    aws.String(queueURL),
-				MaxNumberOfMessages:         int32(min(n-len(msgs), 10)),
-				WaitTimeSeconds:             1,
-				MessageAttributeNames:       []string{"All"},
-				MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{"All"},
-			})
-			if ctx.Err() != nil {
-				break
-			}
-			if err != nil {
-				t.Fatalf("receiving from queue %q: %v", name, err)
-			}
-			for _, m := range out.Messages {
-				msgs = append(msgs, m)
-				_, err := client.DeleteMessage(ctx, &sqs.DeleteMessageInput{
-					QueueUrl: aws.String(queueURL), ReceiptHandle: m.ReceiptHandle,
-				})
-				if err != nil && ctx.Err() == nil {
-					t.Fatalf("deleting message from queue %q: %v", name, err)
-				}
-			}
+		msgs, err := q.Receive(ctx, n)
+		if err != nil {
+			t.Fatalf("%v", err)
 		}
 		return msgs
 	}
@@ -208,33 +111,19 @@ func SubscribeQueue(t testing.TB, cfg aws.Config, topicARN string) (
 
 // Notification is the SNS envelope a subscribed queue receives when raw
 // message delivery is off.
-type Notification struct {
-	Type              string
-	MessageID         string `json:"MessageId"`
-	TopicARN          string `json:"TopicArn"`
-	Subject           string
-	Message           string
-	Timestamp         string
-	MessageAttributes map[string]NotificationAttribute
-}
+type Notification = localrun.Notification
 
 // NotificationAttribute is a message attribute in an SNS envelope. Type is
 // "String", "Number" or "Binary"; Value is its text.
-type NotificationAttribute struct {
-	Type  string
-	Value string
-}
+type NotificationAttribute = localrun.NotificationAttribute
 
 // DecodeNotification decodes the SNS envelope in a message's body, failing
 // the test when it is not one.
 func DecodeNotification(t testing.TB, m sqstypes.Message) Notification {
 	t.Helper()
-	var n Notification
-	if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &n); err != nil {
-		t.Fatalf("decoding SNS envelope %q: %v", aws.ToString(m.Body), err)
-	}
-	if n.Type != "Notification" {
-		t.Fatalf("got envelope type %q, want Notification: %s", n.Type, aws.ToString(m.Body))
+	n, err := localrun.DecodeNotification(aws.ToString(m.Body))
+	if err != nil {
+		t.Fatalf("%v", err)
 	}
 	return n
 }
@@ -242,40 +131,14 @@ func DecodeNotification(t testing.TB, m sqstypes.Message) Notification {
 // PushImage puts a small image manifest (Docker schema 2, one layer of random
 // digest, so that every push is a new image) into repository in the moto that
 // cfg points at, creating the repository if it does not exist, and tags it
-// with each of tags. It returns the image digest.
+// with each of tags. It returns the image digest. See localrun.PushImage.
 func PushImage(t testing.TB, cfg aws.Config, repository string, tags ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), fixtureTimeout)
 	defer cancel()
-	client := ecr.NewFromConfig(cfg)
-
-	_, err := client.CreateRepository(ctx, &ecr.CreateRepositoryInput{
-		RepositoryName: aws.String(repository),
-	})
-	var exists *ecrtypes.RepositoryAlreadyExistsException
-	if err != nil && !errors.As(err, &exists) {
-		t.Fatalf("creating repository %q: %v", repository, err)
-	}
-
-	manifest := imageManifest()
-	if len(tags) == 0 {
-		tags = []string{""}
-	}
-	var digest string
-	for _, tag := range tags {
-		in := &ecr.PutImageInput{
-			RepositoryName:         aws.String(repository),
-			ImageManifest:          aws.String(manifest),
-			ImageManifestMediaType: aws.String("application/vnd.docker.distribution.manifest.v2+json"),
-		}
-		if tag != "" {
-			in.ImageTag = aws.String(tag)
-		}
-		out, err := client.PutImage(ctx, in)
-		if err != nil {
-			t.Fatalf("putting image into %q: %v", repository, err)
-		}
-		digest = aws.ToString(out.Image.ImageId.ImageDigest)
+	digest, err := localrun.PushImage(ctx, cfg, repository, tags...)
+	if err != nil {
+		t.Fatalf("%v", err)
 	}
 	return digest
 }
@@ -286,12 +149,8 @@ func ScanImage(t testing.TB, cfg aws.Config, repository, digest string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), fixtureTimeout)
 	defer cancel()
-	_, err := ecr.NewFromConfig(cfg).StartImageScan(ctx, &ecr.StartImageScanInput{
-		RepositoryName: aws.String(repository),
-		ImageId:        &ecrtypes.ImageIdentifier{ImageDigest: aws.String(digest)},
-	})
-	if err != nil {
-		t.Fatalf("starting scan of %s in %q: %v", digest, repository, err)
+	if err := localrun.ScanImage(ctx, cfg, repository, digest); err != nil {
+		t.Fatalf("%v", err)
 	}
 }
 
@@ -301,28 +160,4 @@ func PushScannedImage(t testing.TB, cfg aws.Config, repository string, tags ...s
 	digest := PushImage(t, cfg, repository, tags...)
 	ScanImage(t, cfg, repository, digest)
 	return digest
-}
-
-// imageManifest returns a Docker schema 2 manifest with one layer of random
-// digest.
-func imageManifest() string {
-	layer := make([]byte, 32)
-	_, _ = rand.Read(layer)
-	config := sha256.Sum256(layer[:16])
-	m := map[string]any{
-		"schemaVersion": 2,
-		"mediaType":     "application/vnd.docker.distribution.manifest.v2+json",
-		"config": map[string]any{
-			"mediaType": "application/vnd.docker.container.image.v1+json",
-			"size":      1469,
-			"digest":    fmt.Sprintf("sha256:%x", config),
-		},
-		"layers": []map[string]any{{
-			"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
-			"size":      2814446,
-			"digest":    "sha256:" + hex.EncodeToString(layer),
-		}},
-	}
-	b, _ := json.Marshal(m)
-	return string(b)
 }

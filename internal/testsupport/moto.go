@@ -10,19 +10,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/ecr-stack/ecr-stack/internal/localrun"
 )
 
 // Region is the region of every aws.Config this package builds.
-const Region = "us-east-1"
+const Region = localrun.DefaultRegion
 
 // Static credentials moto accepts; the function under the emulator gets the
 // same ones from Emulator.
 const (
-	AccessKeyID     = "testing"
-	SecretAccessKey = "testing"
+	AccessKeyID     = localrun.AccessKeyID
+	SecretAccessKey = localrun.SecretAccessKey
 )
 
 // MaxAttempts is how many attempts the retryer of AWSConfig makes per
@@ -63,19 +62,16 @@ func Moto(t testing.TB) *localrun.Moto {
 // from the environment or shared config files.
 func AWSConfig(t testing.TB, endpoint string) aws.Config {
 	t.Helper()
-	return aws.Config{
-		Region:       Region,
-		Credentials:  credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, ""),
-		BaseEndpoint: aws.String(endpoint),
-		HTTPClient:   awshttp.NewBuildableClient().WithTimeout(httpTimeout),
-		Retryer: func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = MaxAttempts
-				o.RateLimiter = ratelimit.None
-				o.Backoff = retry.BackoffDelayerFunc(func(attempt int, _ error) (time.Duration, error) {
-					return time.Duration(attempt) * 5 * time.Millisecond, nil
-				})
+	cfg := localrun.EndpointConfig(endpoint)
+	cfg.HTTPClient = awshttp.NewBuildableClient().WithTimeout(httpTimeout)
+	cfg.Retryer = func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = MaxAttempts
+			o.RateLimiter = ratelimit.None
+			o.Backoff = retry.BackoffDelayerFunc(func(attempt int, _ error) (time.Duration, error) {
+				return time.Duration(attempt) * 5 * time.Millisecond, nil
 			})
-		},
+		})
 	}
+	return cfg
 }
