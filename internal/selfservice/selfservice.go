@@ -1,0 +1,244 @@
+// Package selfservice is the EventBridge door of ensure-repo: a team puts an
+// "ECR Repository Request" event on the bus, and this door checks it against
+// the stack's policy and hands it to the reconcile core.
+//
+// Self-service never deletes anything. Its result goes back to Lambda, whose
+// destinations forward it; a refused or failed request is an error, so that
+// Lambda's retries and the failure destination act. Delivering the same
+// request again, or many times at once, is harmless: the core's Ensure is
+// idempotent.
+package selfservice
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
+	"github.com/ecr-stack/ecr-stack/internal/reconcile"
+	"github.com/ecr-stack/ecr-stack/internal/request"
+)
+
+// DetailType is the detail-type of a repository request.
+const DetailType = "ECR Repository Request"
+
+// Owner is the owner recorded on what self-service creates.
+const Owner = "self-service"
+
+// Core is the part of the reconcile core this door calls.
+type Core interface {
+	Ensure(ctx context.Context, in reconcile.EnsureInput) (reconcile.Result, error)
+}
+
+// Config is the policy self-service requests are held to.
+type Config struct {
+	// ParameterPrefix is where the URI parameters go; a request may name its
+	// parameter only below it.
+	ParameterPrefix string
+	// AllowedPrefixes limits repository names to those starting with one of
+	// them; empty allows every name.
+	AllowedPrefixes []string
+	// AllowOpenPolicies lets a request set a repository policy that grants
+	// "*" or principals of another account.
+	AllowOpenPolicies bool
+	// Source, when set, is the only event source accepted.
+	Source string
+}
+
+// Result is what a request achieved, shaped for Lambda destinations.
+type Result struct {
+	RepositoryName string `json:"repositoryName"`
+	RepositoryURI  string `json:"repositoryUri"`
+	RepositoryARN  string `json:"repositoryArn"`
+	RegistryID     string `json:"registryId"`
+	ParameterName  string `json:"parameterName"`
+	// Created reports that self-service created the repository, now or in an
+	// earlier request; Adopted is its opposite: the repository existed.
+	Created bool `json:"created"`
+	Adopted bool `json:"adopted"`
+	// Changes lists what this request wrote; empty when everything matched.
+	Changes []string `json:"changes"`
+}
+
+// Handler handles self-service repository requests.
+type Handler struct {
+	core Core
+	cfg  Config
+	log  *slog.Logger
+}
+
+// New returns a Handler that ensures repositories through core under cfg's
+// policy and logs to log (nil discards).
+func New(core Core, cfg Config, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{core: core, cfg: cfg, log: log}
+}
+
+// Handle checks the request ev carries and ensures its repository. It gives
+// up a moment before ctx's deadline, returning an error that names the call
+// in progress, so that Lambda retries the request rather than time it out.
+//
+// Beyond request.Parse's rules, a request is refused when its repository
+// name is outside the allowed prefixes, when it names a parameter outside the
+// parameter prefix, when its repository policy grants "*" or a principal of
+// another account (unless open policies are allowed), and when it sets
+// EmptyOnDelete, which would promise a deletion that self-service never
+// makes. The account is the one the function runs in, read from the invoked
+// function's ARN, or, when that is unknown, the event's account.
+func (h *Handler) Handle(ctx context.Context, ev events.EventBridgeEvent) (Result, error) {
+	log := h.log.With("source", ev.Source, "event_id", ev.ID)
+	if ev.DetailType != DetailType {
+		return Result{}, fmt.Errorf("reading event %q: detail-type %q is not %q", ev.ID,
+			ev.DetailType, DetailType)
+	}
+	if h.cfg.Source != "" && ev.Source != h.cfg.Source {
+		return Result{}, fmt.Errorf("reading event %q: source %q is not %q", ev.ID, ev.Source,
+			h.cfg.Source)
+	}
+
+	want, param, err := h.check(ctx, ev)
+	if err != nil {
+		log.WarnContext(ctx, "request refused", "error", err)
+		return Result{}, fmt.Errorf("refusing repository request %q: %w", ev.ID, err)
+	}
+	log = log.With("repository", want.Name, "parameter", param)
+	log.InfoContext(ctx, "self-service request")
+
+	work, cancel := beforeDeadline(ctx)
+	defer cancel()
+	res, err := h.core.Ensure(work,
+		reconcile.EnsureInput{Want: want, Owner: Owner, ParameterName: param})
+	if err != nil {
+		if errors.Is(work.Err(), context.DeadlineExceeded) {
+			err = fmt.Errorf("timed out ensuring repository %q: %w", want.Name, err)
+		}
+		log.ErrorContext(ctx, "request failed", "error", err)
+		return Result{}, err
+	}
+	log.InfoContext(ctx, "repository ensured", "created", res.Created, "changes", res.Changes)
+
+	out := Result{
+		RepositoryName: res.Repository,
+		RepositoryURI:  res.URI,
+		RepositoryARN:  res.ARN,
+		RegistryID:     res.RegistryID,
+		ParameterName:  res.ParameterName,
+		Created:        res.Created,
+		Adopted:        !res.Created,
+		Changes:        res.Changes,
+	}
+	if out.RepositoryName == "" {
+		out.RepositoryName = want.Name
+	}
+	if out.ParameterName == "" {
+		out.ParameterName = param
+	}
+	if out.Changes == nil {
+		out.Changes = []string{}
+	}
+	return out, nil
+}
+
+// check parses the detail and applies the policy. It returns the request,
+// the parameter name, and every problem found, each a *request.FieldError.
+func (h *Handler) check(ctx context.Context,
+	ev events.EventBridgeEvent) (request.Repository, string, error) {
+	var props map[string]any
+	if err := json.Unmarshal(ev.Detail, &props); err != nil || props == nil {
+		return request.Repository{}, "", &request.FieldError{Field: "detail",
+			Rule: "must be a JSON object of repository properties"}
+	}
+	want, err := request.Parse(props)
+	if err != nil {
+		return request.Repository{}, "", err
+	}
+
+	var problems []error
+	if len(h.cfg.AllowedPrefixes) > 0 && !hasAnyPrefix(want.Name, h.cfg.AllowedPrefixes) {
+		problems = append(problems, &request.FieldError{Field: "RepositoryName",
+			Rule: fmt.Sprintf("must start with one of the allowed prefixes %s",
+				quoteAll(h.cfg.AllowedPrefixes))})
+	}
+	if want.RepositoryPolicy != "" && !h.cfg.AllowOpenPolicies {
+		if open := request.OpenGrants(want.RepositoryPolicy, h.account(ctx, ev)); len(open) > 0 {
+			problems = append(problems, &request.FieldError{Field: "RepositoryPolicyText",
+				Rule: "must not grant access outside the account: " + strings.Join(open, "; ")})
+		}
+	}
+	if want.EmptyOnDelete {
+		problems = append(problems, &request.FieldError{Field: "EmptyOnDelete",
+			Rule: "must not be set: self-service requests never delete"})
+	}
+
+	param := request.DefaultParameterName(h.cfg.ParameterPrefix, want.Name)
+	if want.UriParameterName != "" {
+		param = want.UriParameterName
+		under := strings.TrimRight(h.cfg.ParameterPrefix, "/") + "/"
+		if !strings.HasPrefix(param, under) {
+			problems = append(problems, &request.FieldError{Field: "UriParameterName",
+				Rule: fmt.Sprintf("must start with %q", under)})
+		}
+	}
+	if err := request.ValidateParameterName(param); err != nil && want.UriParameterName == "" {
+		problems = append(problems, err)
+	}
+	return want, param, errors.Join(problems...)
+}
+
+// margin is how long before the function's deadline a request gives up, so
+// that it returns an error naming the call in progress instead of being cut
+// off by Lambda; a function with less than ten margins left keeps a tenth.
+const margin = time.Second
+
+// beforeDeadline returns ctx ending margin before its deadline, if it has one.
+func beforeDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, deadline.Add(-min(margin, time.Until(deadline)/10)))
+}
+
+// account returns the account the repository lives in: the function's own,
+// from the invoked function's ARN, or the event's when that is unknown. With
+// neither, it returns a name no account has, so that every account principal
+// counts as another account's: the check fails closed.
+func (h *Handler) account(ctx context.Context, ev events.EventBridgeEvent) string {
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		if a, err := arn.Parse(lc.InvokedFunctionArn); err == nil && a.AccountID != "" {
+			return a.AccountID
+		}
+	}
+	if ev.AccountID != "" {
+		return ev.AccountID
+	}
+	return "unknown"
+}
+
+// hasAnyPrefix reports whether name starts with one of prefixes.
+func hasAnyPrefix(name string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// quoteAll returns the strings quoted and separated by commas.
+func quoteAll(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return strings.Join(q, ", ")
+}
