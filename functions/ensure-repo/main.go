@@ -5,7 +5,6 @@
 package main
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"os"
@@ -13,13 +12,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/ecr-stack/ecr-stack/internal/awsenv"
 	"github.com/ecr-stack/ecr-stack/internal/customresource"
 	"github.com/ecr-stack/ecr-stack/internal/frontdoor"
 	"github.com/ecr-stack/ecr-stack/internal/params"
@@ -30,7 +26,7 @@ import (
 // The SDK retryer's bounds. ECR's control-plane APIs (CreateRepository,
 // PutLifecyclePolicy, SetRepositoryPolicy, TagResource, ...) allow only a
 // handful of requests per second per account, and SSM's PutParameter answers
-// TooManyUpdates under bursts, so throttling is expected when many stacks
+// TooManyUpdates under bursts (retried as throttling too), so throttling is expected when many stacks
 // deploy at once. Six attempts with throttling backoff of up to 1, 2, 4, 4
 // and 4 seconds (jittered, so about half that on average) ride out a burst
 // within the function's timeout, and the custom resource's deadline guard
@@ -41,9 +37,6 @@ const (
 	maxBackoff     = 4 * time.Second
 	attemptTimeout = 10 * time.Second
 )
-
-// throttleCodes are throttling errors the SDK does not know by default.
-var throttleCodes = map[string]struct{}{"TooManyUpdates": {}}
 
 func main() {
 	// JSON with the request id on every line when the function's log format
@@ -56,21 +49,14 @@ func main() {
 		os.Exit(1)
 	}
 
-	// Loading reads the environment and files only; credentials are fetched
-	// on the first call. AWS_ENDPOINT_URL, when set, points every client at
-	// it.
-	awsCfg, err := config.LoadDefaultConfig(context.Background(),
-		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(attemptTimeout)),
-		config.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = maxAttempts
-				o.MaxBackoff = maxBackoff
-				o.Retryables = append(o.Retryables, retry.RetryableErrorCode{Codes: throttleCodes})
-				o.Throttles = append(o.Throttles, retry.ThrottleErrorCode{Codes: throttleCodes})
-			})
-		}))
+	awsCfg, err := awsenv.Config(os.Getenv, awsenv.Options{
+		MaxAttempts:    maxAttempts,
+		MaxBackoff:     maxBackoff,
+		AttemptTimeout: attemptTimeout,
+		ThrottleCodes:  []string{"TooManyUpdates"},
+	})
 	if err != nil {
-		log.Error("loading AWS configuration", "error", err)
+		log.Error("invalid AWS environment", "error", err)
 		os.Exit(1)
 	}
 
