@@ -181,7 +181,7 @@ func TestColdStartConfig(t *testing.T) {
 			cmd := exec.CommandContext(ctx, bootstrap)
 			cmd.Env = []string{
 				"TOPIC_ARN=arn:aws:sns:us-east-1:123456789012:scan-alerts",
-				"AWS_REGION=us-east-1", tt.env,
+				"AWS_REGION=us-east-1", "AWS_LAMBDA_LOG_FORMAT=JSON", tt.env,
 			}
 			out, err := cmd.CombinedOutput()
 			var exit *exec.ExitError
