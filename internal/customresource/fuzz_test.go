@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/cfn"
+
+	"github.com/ecr-stack/ecr-stack/internal/request"
 )
 
 // recorder is an http.RoundTripper that keeps every request body and answers
@@ -31,7 +33,8 @@ func (rec *recorder) RoundTrip(r *http.Request) (*http.Response, error) {
 // always succeeds. Invariants: no panic, in the door or its work; a request
 // with a usable ResponseURL is answered exactly once with a valid response of
 // at most 4096 bytes unless its echoed ids alone are too long; a FAILED
-// answer says which field or step failed.
+// answer says which field or step failed; the core is never asked about a
+// repository or parameter outside the Scope.
 func FuzzHandleJSON(f *testing.F) {
 	seeds, _ := filepath.Glob(filepath.Join("..", "..", "events", "ensure-repo-*.json"))
 	more, _ := filepath.Glob(filepath.Join("testdata", "cfn-*.json"))
@@ -54,12 +57,33 @@ func FuzzHandleJSON(f *testing.F) {
 			return
 		}
 		rec := &recorder{}
-		h := New(&fakeCore{}, Options{
-			ParameterPrefix: "/ecr/repositories",
-			HTTPClient:      &http.Client{Transport: rec},
-			LogStream:       testStream,
+		core := &fakeCore{}
+		scope := request.Scope{ParameterPrefix: "/ecr/repositories",
+			RepositoryPrefixes: []string{"example-team/"}}
+		h := New(core, Options{
+			Scope:      scope,
+			HTTPClient: &http.Client{Transport: rec},
+			LogStream:  testStream,
 		})
 		_, err := h.HandleJSON(context.Background(), data)
+		for _, in := range core.ensures {
+			if !scope.AllowsRepository(in.Want.Name) || !scope.AllowsParameter(in.ParameterName) {
+				t.Errorf("got an ensure of %q with parameter %q, want both in %+v",
+					in.Want.Name, in.ParameterName, scope)
+			}
+		}
+		for _, in := range core.deletes {
+			if !scope.AllowsRepository(in.Repository) ||
+				in.ParameterName != "" && !scope.AllowsParameter(in.ParameterName) {
+				t.Errorf("got a delete of %q with parameter %q, want both in %+v",
+					in.Repository, in.ParameterName, scope)
+			}
+		}
+		for _, removal := range core.removals {
+			if name, _, _ := strings.Cut(removal, " by "); !scope.AllowsParameter(name) {
+				t.Errorf("got a removal of %q, want a parameter in %+v", name, scope)
+			}
+		}
 		if err != nil {
 			if len(rec.bodies) != 0 {
 				t.Errorf("got error %v after %d answers, want an error only when none was sent",

@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/ecr-stack/ecr-stack/internal/reconcile"
+	"github.com/ecr-stack/ecr-stack/internal/request"
 )
 
 // Core is the part of the reconcile core this door calls.
@@ -54,9 +55,11 @@ const maxGrace = time.Second
 
 // Options configures a Handler. The zero value of every field has a default.
 type Options struct {
-	// ParameterPrefix is where parameters go when a request names none; it must
-	// already be valid (frontdoor.ConfigFromEnv checks it).
-	ParameterPrefix string
+	// Scope is what the resources may name: repositories under its
+	// prefixes and parameters under its parameter prefix, where parameters
+	// go when a request names none. The prefix must already be valid
+	// (frontdoor.ConfigFromEnv checks it).
+	Scope request.Scope
 
 	// Logger receives one JSON line per step; nil discards.
 	Logger *slog.Logger
@@ -93,7 +96,7 @@ type Options struct {
 // deletes only repositories and parameters that carry this owner.
 type Handler struct {
 	core      Core
-	prefix    string
+	scope     request.Scope
 	log       *slog.Logger
 	sender    sender
 	margin    time.Duration
@@ -104,7 +107,7 @@ type Handler struct {
 func New(core Core, opts Options) *Handler {
 	h := &Handler{
 		core:      core,
-		prefix:    opts.ParameterPrefix,
+		scope:     opts.Scope,
 		log:       opts.Logger,
 		margin:    opts.Margin,
 		logStream: opts.LogStream,
@@ -145,6 +148,13 @@ func New(core Core, opts Options) *Handler {
 // id that cannot name a repository, is answered SUCCESS without a call.
 // Properties a Delete cannot read are read as safely as possible: nothing
 // emptied (EmptyOnDelete false) and only this resource's parameter removed.
+//
+// The function may touch only what the Scope covers, so Create and Update
+// refuse a repository name outside its prefixes or a UriParameterName
+// outside its parameter prefix before any call, with a reason that names the
+// property and the rule. Delete never fails for that reason: a repository
+// outside the Scope is answered SUCCESS without a call and kept, and a
+// parameter outside it is kept.
 //
 // The work stops at the function's deadline less the margin, and a panic in
 // it is recovered; either way CloudFormation is told FAILED, with a reason

@@ -24,14 +24,16 @@ const (
 	owner     = stackID + "/ExampleRepository"
 	repoName  = "example-team/example-app"
 	paramName = "/ecr/repositories/example-team/example-app/uri"
+	// movedParam is another parameter under the prefix.
+	movedParam = "/ecr/repositories/apps/example/uri"
 )
 
 // newHandler returns a Handler for core that logs to a buffer.
 func newHandler(core Core, opts Options) (*Handler, *logBuffer) {
 	log, lb := newLogger()
 	opts.Logger = log
-	if opts.ParameterPrefix == "" {
-		opts.ParameterPrefix = "/ecr/repositories"
+	if opts.Scope.ParameterPrefix == "" {
+		opts.Scope.ParameterPrefix = "/ecr/repositories"
 	}
 	if opts.LogStream == "" {
 		opts.LogStream = testStream
@@ -67,10 +69,28 @@ func TestLifecycle(t *testing.T) {
 		return withProps(props, func(m map[string]any) { m["Colour"] = "red" })
 	}
 	marker := MarkerID(create.RequestID)
+	// outside sets UriParameterName outside the parameter prefix.
+	outside := func(props map[string]any) map[string]any {
+		return withProps(props, func(m map[string]any) {
+			m["UriParameterName"] = "/apps/example/uri"
+		})
+	}
+	noEnsures := func(t *testing.T, got []reconcile.EnsureInput) {
+		if len(got) != 0 {
+			t.Errorf("got %d ensures, want 0", len(got))
+		}
+	}
+	const (
+		prefixRule = `RepositoryName: must start with one of the allowed prefixes "team-a/",` +
+			` "team-b/"`
+		parameterRule = `UriParameterName: must start with the parameter prefix` +
+			` "/ecr/repositories/"`
+	)
 
 	tests := []struct {
 		name     string
 		ev       cfn.Event
+		prefixes []string // the allowed repository prefixes; none allows all
 		core     *fakeCore
 		status   cfn.StatusType
 		id       string
@@ -144,6 +164,47 @@ func TestLifecycle(t *testing.T) {
 			reason: coreErr.Error() + suffix,
 		},
 		{
+			name:     "create outside the allowed prefixes",
+			ev:       create,
+			prefixes: []string{"team-a/", "team-b/"},
+			status:   cfn.StatusFailed,
+			id:       marker,
+			reason:   prefixRule + suffix,
+			ensures:  noEnsures,
+		},
+		{
+			name:     "create under an allowed prefix",
+			ev:       create,
+			prefixes: []string{"team-a/", "example-team/"},
+			status:   cfn.StatusSuccess,
+			id:       repoName,
+		},
+		{
+			name: "create with a parameter outside the prefix",
+			ev: func() cfn.Event {
+				ev := create
+				ev.ResourceProperties = outside(create.ResourceProperties)
+				return ev
+			}(),
+			status:  cfn.StatusFailed,
+			id:      marker,
+			reason:  parameterRule + suffix,
+			ensures: noEnsures,
+		},
+		{
+			name: "create outside both prefixes",
+			ev: func() cfn.Event {
+				ev := create
+				ev.ResourceProperties = outside(create.ResourceProperties)
+				return ev
+			}(),
+			prefixes: []string{"team-a/", "team-b/"},
+			status:   cfn.StatusFailed,
+			id:       marker,
+			reason:   prefixRule + "; " + parameterRule + suffix,
+			ensures:  noEnsures,
+		},
+		{
 			name:   "update of the same repository",
 			ev:     update,
 			status: cfn.StatusSuccess,
@@ -164,7 +225,7 @@ func TestLifecycle(t *testing.T) {
 			ev: func() cfn.Event {
 				ev := update
 				ev.ResourceProperties = withProps(update.ResourceProperties,
-					func(m map[string]any) { m["UriParameterName"] = "/apps/example/uri" })
+					func(m map[string]any) { m["UriParameterName"] = movedParam })
 				return ev
 			}(),
 			status:   cfn.StatusSuccess,
@@ -176,7 +237,7 @@ func TestLifecycle(t *testing.T) {
 			ev: func() cfn.Event {
 				ev := update
 				ev.ResourceProperties = withProps(update.ResourceProperties,
-					func(m map[string]any) { m["UriParameterName"] = "/apps/example/uri" })
+					func(m map[string]any) { m["UriParameterName"] = movedParam })
 				return ev
 			}(),
 			core: &fakeCore{remove: func(context.Context, string, string) (bool, error) {
@@ -232,7 +293,7 @@ func TestLifecycle(t *testing.T) {
 				ev := update
 				ev.OldResourceProperties = bad(update.OldResourceProperties)
 				ev.ResourceProperties = withProps(update.ResourceProperties,
-					func(m map[string]any) { m["UriParameterName"] = "/apps/example/uri" })
+					func(m map[string]any) { m["UriParameterName"] = movedParam })
 				return ev
 			}(),
 			status: cfn.StatusSuccess,
@@ -261,6 +322,42 @@ func TestLifecycle(t *testing.T) {
 			status: cfn.StatusFailed,
 			id:     repoName,
 			reason: coreErr.Error() + suffix,
+		},
+		{
+			name:     "update outside the allowed prefixes",
+			ev:       update,
+			prefixes: []string{"team-a/", "team-b/"},
+			status:   cfn.StatusFailed,
+			id:       repoName,
+			reason:   prefixRule + suffix,
+			ensures:  noEnsures,
+		},
+		{
+			name: "update moving the parameter outside the prefix",
+			ev: func() cfn.Event {
+				ev := update
+				ev.ResourceProperties = outside(update.ResourceProperties)
+				return ev
+			}(),
+			status:  cfn.StatusFailed,
+			id:      repoName,
+			reason:  parameterRule + suffix,
+			ensures: noEnsures,
+		},
+		{
+			name: "update moving the parameter from outside the prefix",
+			ev: func() cfn.Event {
+				ev := update
+				ev.OldResourceProperties = outside(update.OldResourceProperties)
+				return ev
+			}(),
+			status: cfn.StatusSuccess,
+			id:     repoName,
+			ensures: func(t *testing.T, got []reconcile.EnsureInput) {
+				if len(got) != 1 || got[0].ParameterName != paramName {
+					t.Errorf("got %+v, want one ensure with parameter %q", got, paramName)
+				}
+			},
 		},
 		{
 			name:   "delete",
@@ -300,14 +397,14 @@ func TestLifecycle(t *testing.T) {
 				ev.ResourceProperties = withProps(del.ResourceProperties, func(m map[string]any) {
 					m["Colour"] = "red"
 					m["EmptyOnDelete"] = "true"
-					m["UriParameterName"] = "/apps/example/uri"
+					m["UriParameterName"] = movedParam
 				})
 				return ev
 			}(),
 			status: cfn.StatusSuccess,
 			id:     repoName,
 			deletes: []reconcile.DeleteInput{{Repository: repoName, Owner: owner,
-				ParameterName: "/apps/example/uri"}},
+				ParameterName: movedParam}},
 		},
 		{
 			name: "delete with unreadable properties and no parameter name",
@@ -320,6 +417,45 @@ func TestLifecycle(t *testing.T) {
 			id:     repoName,
 			deletes: []reconcile.DeleteInput{{Repository: repoName, Owner: owner,
 				ParameterName: paramName}},
+		},
+		{
+			name:     "delete outside the allowed prefixes",
+			ev:       del,
+			prefixes: []string{"team-a/", "team-b/"},
+			status:   cfn.StatusSuccess,
+			id:       repoName,
+		},
+		{
+			name:     "delete under an allowed prefix",
+			ev:       del,
+			prefixes: []string{"team-a/", "example-team/"},
+			status:   cfn.StatusSuccess,
+			id:       repoName,
+			deletes: []reconcile.DeleteInput{{Repository: repoName, Owner: owner,
+				ParameterName: paramName}},
+		},
+		{
+			name: "delete with a parameter outside the prefix",
+			ev: func() cfn.Event {
+				ev := del
+				ev.ResourceProperties = outside(del.ResourceProperties)
+				return ev
+			}(),
+			status:  cfn.StatusSuccess,
+			id:      repoName,
+			deletes: []reconcile.DeleteInput{{Repository: repoName, Owner: owner}},
+		},
+		{
+			name: "delete with unreadable properties and a parameter outside the prefix",
+			ev: func() cfn.Event {
+				ev := del
+				ev.ResourceProperties = withProps(outside(del.ResourceProperties),
+					func(m map[string]any) { m["Colour"] = "red" })
+				return ev
+			}(),
+			status:  cfn.StatusSuccess,
+			id:      repoName,
+			deletes: []reconcile.DeleteInput{{Repository: repoName, Owner: owner}},
 		},
 		{
 			name: "delete refused by the core",
@@ -353,7 +489,8 @@ func TestLifecycle(t *testing.T) {
 			if core == nil {
 				core = &fakeCore{}
 			}
-			h, _ := newHandler(core, Options{})
+			scope := request.Scope{RepositoryPrefixes: tt.prefixes}
+			h, _ := newHandler(core, Options{Scope: scope})
 			ev := tt.ev
 			ev.ResponseURL = srv.signedURL()
 

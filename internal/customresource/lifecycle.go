@@ -97,6 +97,7 @@ func failed(ev cfn.Event, err error) outcome {
 // properties reads a resource's properties into a repository request and the
 // parameter name it asks for: UriParameterName when given, otherwise the
 // default under the prefix. decodeErr is the error of decoding props, if any.
+// It does not hold the request to the Scope; see wanted.
 func (h *Handler) properties(props map[string]any,
 	decodeErr error) (request.Repository, string, error) {
 	if decodeErr != nil {
@@ -106,8 +107,22 @@ func (h *Handler) properties(props map[string]any,
 	if err != nil {
 		return request.Repository{}, "", err
 	}
-	param := h.parameterName(want.UriParameterName, want.Name)
+	param := h.scope.ParameterName(want)
 	if err := request.ValidateParameterName(param); err != nil {
+		return request.Repository{}, "", err
+	}
+	return want, param, nil
+}
+
+// wanted reads the new properties of a Create or Update like properties and
+// refuses a request outside the Scope, which the function has no permission
+// to carry out.
+func (h *Handler) wanted(in incoming) (request.Repository, string, error) {
+	want, param, err := h.properties(in.ev.ResourceProperties, in.propsErr)
+	if err != nil {
+		return request.Repository{}, "", err
+	}
+	if err := h.scope.Check(want); err != nil {
 		return request.Repository{}, "", err
 	}
 	return want, param, nil
@@ -115,10 +130,7 @@ func (h *Handler) properties(props map[string]any,
 
 // parameterName returns explicit, or the default name for repository.
 func (h *Handler) parameterName(explicit, repository string) string {
-	if explicit != "" {
-		return explicit
-	}
-	return request.DefaultParameterName(h.prefix, repository)
+	return h.scope.ParameterName(request.Repository{Name: repository, UriParameterName: explicit})
 }
 
 // data returns the attributes Fn::GetAtt reads.
@@ -138,7 +150,7 @@ func data(res reconcile.Result, param string) map[string]any {
 // marker physical id, so the rollback's Delete touches nothing.
 func (h *Handler) create(ctx context.Context, in incoming, p *progress, log *slog.Logger) outcome {
 	p.set("reading properties")
-	want, param, err := h.properties(in.ev.ResourceProperties, in.propsErr)
+	want, param, err := h.wanted(in)
 	if err != nil {
 		return failed(in.ev, err)
 	}
@@ -163,10 +175,12 @@ func (h *Handler) create(ctx context.Context, in incoming, p *progress, log *slo
 // CloudFormation's later Delete of the old physical id follows the delete
 // rules. A parameter that moved is removed from its old name when this
 // resource owns it; one that keeps its name across a replacement is handed
-// to the new repository. A failure echoes the old physical id.
+// to the new repository. An old parameter outside the Scope is kept, since the
+// function has no permission to remove it. A failure echoes the old physical
+// id.
 func (h *Handler) update(ctx context.Context, in incoming, p *progress, log *slog.Logger) outcome {
 	p.set("reading properties")
-	want, param, err := h.properties(in.ev.ResourceProperties, in.propsErr)
+	want, param, err := h.wanted(in)
 	if err != nil {
 		return failed(in.ev, err)
 	}
@@ -207,7 +221,12 @@ func (h *Handler) update(ctx context.Context, in incoming, p *progress, log *slo
 	log.InfoContext(ctx, "repository ensured",
 		"created", res.Created, "replaced", replaced, "changes", res.Changes)
 
-	if !replaced && prevErr == nil && prevParam != param {
+	moved := !replaced && prevErr == nil && prevParam != param
+	switch {
+	case moved && !h.scope.AllowsParameter(prevParam):
+		log.WarnContext(ctx, "old parameter outside the parameter prefix, kept",
+			"old_parameter", prevParam)
+	case moved:
 		p.set(fmt.Sprintf("removing parameter %q", prevParam))
 		removed, err := h.core.RemoveParameter(ctx, prevParam, owner)
 		if err != nil {
@@ -232,7 +251,9 @@ func nameOf(res reconcile.Result, want request.Repository) string {
 // otherwise, and deletes the parameter only if this resource owns it.
 //
 // A physical id that cannot name a repository (the marker of a failed
-// Create) answers SUCCESS without any call.
+// Create) answers SUCCESS without any call, and so does a repository outside
+// the Scope: the function has no permission to touch it, and keeping it is
+// the safe side. A parameter outside the Scope is kept for the same reason.
 //
 // Properties that cannot be read do not stop a Delete, which CloudFormation
 // must be able to finish; they are replaced by the safest reading: nothing
@@ -244,6 +265,10 @@ func (h *Handler) delete(ctx context.Context, in incoming, p *progress, log *slo
 	id := in.ev.PhysicalResourceID
 	if !IsRepositoryID(id) {
 		log.InfoContext(ctx, "nothing to delete", "physical_id", id)
+		return outcome{physicalID: id}
+	}
+	if !h.scope.AllowsRepository(id) {
+		log.WarnContext(ctx, "repository outside the allowed prefixes, kept", "repository", id)
 		return outcome{physicalID: id}
 	}
 	del := reconcile.DeleteInput{Repository: id, Owner: Owner(in.ev)}
@@ -263,6 +288,11 @@ func (h *Handler) delete(ctx context.Context, in incoming, p *progress, log *slo
 		del.ParameterName = param
 	}
 	if request.ValidateParameterName(del.ParameterName) != nil {
+		del.ParameterName = ""
+	}
+	if del.ParameterName != "" && !h.scope.AllowsParameter(del.ParameterName) {
+		log.WarnContext(ctx, "parameter outside the parameter prefix, kept",
+			"parameter", del.ParameterName)
 		del.ParameterName = ""
 	}
 	log = log.With("repository", id, "parameter", del.ParameterName)
@@ -285,5 +315,5 @@ func (h *Handler) fallbackParameter(props map[string]any, repository string) str
 	if s, ok := props["UriParameterName"].(string); ok && strings.TrimSpace(s) != "" {
 		return s
 	}
-	return request.DefaultParameterName(h.prefix, repository)
+	return h.parameterName("", repository)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/ecr-stack/ecr-stack/internal/params"
 	"github.com/ecr-stack/ecr-stack/internal/reconcile"
 	"github.com/ecr-stack/ecr-stack/internal/registry"
+	"github.com/ecr-stack/ecr-stack/internal/request"
 	"github.com/ecr-stack/ecr-stack/internal/testsupport"
 )
 
@@ -29,6 +30,7 @@ import (
 type stack struct {
 	t      *testing.T
 	h      *Handler
+	core   *reconcile.Core
 	srv    *testsupport.ResponseServer
 	proxy  *testsupport.Proxy
 	ecr    *ecr.Client
@@ -51,6 +53,7 @@ func newStack(t *testing.T) *stack {
 	prefix := "/" + testsupport.UniqueName(t, 60)
 	s := &stack{
 		t:      t,
+		core:   core,
 		srv:    testsupport.NewResponseServer(t),
 		proxy:  proxy,
 		ecr:    ecr.NewFromConfig(direct),
@@ -59,8 +62,20 @@ func newStack(t *testing.T) *stack {
 		id: "arn:aws:cloudformation:us-east-1:123456789012:stack/" +
 			testsupport.UniqueName(t, 100) + "/00000000-0000-0000-0000-000000000000",
 	}
-	s.h = New(core, Options{ParameterPrefix: prefix, Logger: log, LogStream: testStream})
+	s.limit()
 	return s
+}
+
+// limit gives the stack's resource a new handler that allows only
+// repositories whose names start with one of prefixes (any name without
+// prefixes), as a change of the function's configuration would.
+func (s *stack) limit(prefixes ...string) {
+	log, _ := newLogger()
+	s.h = New(s.core, Options{
+		Scope:     request.Scope{ParameterPrefix: s.prefix, RepositoryPrefixes: prefixes},
+		Logger:    log,
+		LogStream: testStream,
+	})
 }
 
 // send sends a request of kind for a resource with props (and, for an
@@ -403,6 +418,90 @@ func TestMotoDeleteRules(t *testing.T) {
 		}
 		if v := s.parameter(s.prefix + "/" + old); v != newURI {
 			t.Errorf("clean-up: got parameter %q, want it kept for the new repository", v)
+		}
+	})
+}
+
+// TestMotoScope checks that requests outside the allowed prefixes are refused
+// before any AWS call, and that deleting a resource outside them touches
+// nothing and succeeds.
+func TestMotoScope(t *testing.T) {
+	s := newStack(t)
+	s.limit("cr-in/")
+	rule := `RepositoryName: must start with one of the allowed prefixes "cr-in/"`
+
+	t.Run("create outside the prefixes, then rollback", func(t *testing.T) {
+		name := "cr/" + testsupport.UniqueName(t, 60)
+		s.proxy.Reset()
+		got := s.send(cfn.RequestCreate, "", props(name, nil), nil)
+		if got.Status != cfn.StatusFailed || !IsMarker(got.PhysicalResourceID) ||
+			got.Reason != rule+suffix {
+			t.Fatalf("create: got %s %q %q, want FAILED with a marker and %q", got.Status,
+				got.PhysicalResourceID, got.Reason, rule+suffix)
+		}
+		got = s.send(cfn.RequestDelete, got.PhysicalResourceID, props(name, nil), nil)
+		if got.Status != cfn.StatusSuccess {
+			t.Errorf("rollback: got %s %q, want SUCCESS", got.Status, got.Reason)
+		}
+		if calls := s.proxy.Calls(); len(calls) != 0 {
+			t.Errorf("got AWS calls %v, want none", calls)
+		}
+		if s.repository(name) != nil {
+			t.Error("got a repository, want none")
+		}
+	})
+
+	t.Run("parameter outside the parameter prefix", func(t *testing.T) {
+		name := "cr-in/" + testsupport.UniqueName(t, 60)
+		s.proxy.Reset()
+		got := s.send(cfn.RequestCreate, "", props(name, func(p map[string]any) {
+			p["UriParameterName"] = "/elsewhere/" + name
+		}), nil)
+		want := `UriParameterName: must start with the parameter prefix "` + s.prefix + `/"` +
+			suffix
+		if got.Status != cfn.StatusFailed || got.Reason != want {
+			t.Errorf("create: got %s %q, want FAILED %q", got.Status, got.Reason, want)
+		}
+		if calls := s.proxy.Calls(); len(calls) != 0 {
+			t.Errorf("got AWS calls %v, want none", calls)
+		}
+	})
+
+	t.Run("resource left outside by narrower prefixes", func(t *testing.T) {
+		name := "cr/" + testsupport.UniqueName(t, 60)
+		param := s.prefix + "/" + name + "/uri"
+		s.limit()
+		got := s.send(cfn.RequestCreate, "", props(name, nil), nil)
+		if got.Status != cfn.StatusSuccess {
+			t.Fatalf("create: got %s %q, want SUCCESS", got.Status, got.Reason)
+		}
+		s.limit("cr-in/")
+		s.proxy.Reset()
+
+		got = s.send(cfn.RequestUpdate, name, props(name, func(p map[string]any) {
+			p["ImageTagMutability"] = "MUTABLE"
+		}), props(name, nil))
+		if got.Status != cfn.StatusFailed || got.PhysicalResourceID != name ||
+			got.Reason != rule+suffix {
+			t.Errorf("update: got %s %q %q, want FAILED %q with %q", got.Status,
+				got.PhysicalResourceID, got.Reason, name, rule+suffix)
+		}
+		got = s.send(cfn.RequestDelete, name, props(name, nil), nil)
+		if got.Status != cfn.StatusSuccess {
+			t.Errorf("delete: got %s %q, want SUCCESS", got.Status, got.Reason)
+		}
+		if calls := s.proxy.Calls(); len(calls) != 0 {
+			t.Errorf("got AWS calls %v, want none", calls)
+		}
+		repo := s.repository(name)
+		if repo == nil {
+			t.Fatal("got the repository deleted, want it kept")
+		}
+		if repo.ImageTagMutability != ecrtypes.ImageTagMutabilityImmutable {
+			t.Errorf("got mutability %s, want IMMUTABLE kept", repo.ImageTagMutability)
+		}
+		if v := s.parameter(param); v != aws.ToString(repo.RepositoryUri) {
+			t.Errorf("got parameter %q, want it kept", v)
 		}
 	})
 }

@@ -29,12 +29,12 @@ var prefixPattern = regexp.MustCompile(`^[a-z0-9._/-]+$`)
 // Config is ensure-repo's configuration.
 type Config struct {
 	// ParameterPrefix is the parameter path under which URIs are stored by
-	// default and under which self-service requests may name theirs. It
-	// starts with "/" and does not end with one.
+	// default and under which requests may name theirs. It starts with "/"
+	// and does not end with one.
 	ParameterPrefix string
-	// AllowedPrefixes limits self-service repository names; empty allows all.
-	// The custom resource is not limited: stack authors are governed by who
-	// may deploy stacks.
+	// AllowedPrefixes limits the repository names of both custom resources
+	// and self-service requests, since the function's IAM permissions cover
+	// only these repositories; empty allows all.
 	AllowedPrefixes []string
 	// AllowOpenPolicies lets self-service requests set repository policies
 	// that grant "*" or other accounts.
@@ -97,6 +97,12 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	return cfg, nil
+}
+
+// Scope returns the repositories and parameters both doors may manage: names
+// under AllowedPrefixes and parameters under ParameterPrefix.
+func (c Config) Scope() request.Scope {
+	return request.Scope{ParameterPrefix: c.ParameterPrefix, RepositoryPrefixes: c.AllowedPrefixes}
 }
 
 // checkPrefix checks that prefix can start parameter names: the default

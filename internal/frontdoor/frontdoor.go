@@ -35,19 +35,19 @@ type Handler = func(ctx context.Context, raw json.RawMessage) (any, error)
 // customresource.DefaultHTTPTimeout), and the handler returns what
 // CloudFormation was told. An event with a detail-type is a self-service
 // request: the handler returns its selfservice.Result. Anything else is an
-// error that says what was expected.
+// error that says what was expected. Both doors hold their requests to the
+// same cfg.Scope.
 func NewHandler(core Core, cfg Config, log *slog.Logger, client *http.Client) Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	cr := customresource.New(core, customresource.Options{
-		ParameterPrefix: cfg.ParameterPrefix,
-		Logger:          log,
-		HTTPClient:      client,
+		Scope:      cfg.Scope(),
+		Logger:     log,
+		HTTPClient: client,
 	})
 	ss := selfservice.New(core, selfservice.Config{
-		ParameterPrefix:   cfg.ParameterPrefix,
-		AllowedPrefixes:   cfg.AllowedPrefixes,
+		Scope:             cfg.Scope(),
 		AllowOpenPolicies: cfg.AllowOpenPolicies,
 		Source:            cfg.RequestSource,
 	}, log)

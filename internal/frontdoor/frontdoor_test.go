@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/cfn"
@@ -125,6 +126,88 @@ func TestHandler(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHandlerScope checks that both doors refuse a repository outside the
+// allowed prefixes, and a parameter outside the parameter prefix, before the
+// core is asked.
+func TestHandlerScope(t *testing.T) {
+	srv := testsupport.NewResponseServer(t)
+	const (
+		nameRule  = `RepositoryName: must start with one of the allowed prefixes "team-a/"`
+		paramRule = `UriParameterName: must start with the parameter prefix "/platform/ecr/"`
+	)
+	teamA := Config{ParameterPrefix: DefaultParameterPrefix, AllowedPrefixes: []string{"team-a/"}}
+	tests := []struct {
+		name, event string
+		cfg         Config
+		want        string // the custom resource's reason or the self-service error
+	}{
+		{
+			name:  "custom resource outside the allowed prefixes",
+			event: "ensure-repo-create.json",
+			cfg:   teamA,
+			want:  nameRule,
+		},
+		{
+			name:  "custom resource outside the parameter prefix",
+			event: "ensure-repo-create.json",
+			cfg:   Config{ParameterPrefix: "/platform/ecr"},
+			want:  paramRule,
+		},
+		{
+			name:  "self-service outside the allowed prefixes",
+			event: "ensure-repo-self-service.json",
+			cfg:   teamA,
+			want: `refusing repository request "44444444-5555-6666-7777-888888888888": ` +
+				nameRule,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			core := &countingCore{}
+			got, err := NewHandler(core, tt.cfg, nil, nil)(context.Background(),
+				sample(t, tt.event, srv.URL))
+			var reason string
+			if r, ok := got.(*cfn.Response); ok && err == nil && r.Status == cfn.StatusFailed {
+				reason, _, _ = strings.Cut(r.Reason, " (log stream")
+			} else if err != nil {
+				reason = err.Error()
+			}
+			if reason != tt.want {
+				t.Errorf("got %#v (error %v), want a refusal %q", got, err, tt.want)
+			}
+			if core.calls.Load() != 0 {
+				t.Errorf("got %d calls of the core, want none", core.calls.Load())
+			}
+		})
+	}
+}
+
+// countingCore counts the calls it gets and answers each with success.
+type countingCore struct {
+	fakeCore
+	calls atomic.Int32
+}
+
+// Ensure counts the call.
+func (c *countingCore) Ensure(ctx context.Context,
+	in reconcile.EnsureInput) (reconcile.Result, error) {
+	c.calls.Add(1)
+	return c.fakeCore.Ensure(ctx, in)
+}
+
+// Delete counts the call.
+func (c *countingCore) Delete(ctx context.Context,
+	in reconcile.DeleteInput) (reconcile.DeleteResult, error) {
+	c.calls.Add(1)
+	return c.fakeCore.Delete(ctx, in)
+}
+
+// RemoveParameter counts the call.
+func (c *countingCore) RemoveParameter(ctx context.Context, name, owner string) (bool, error) {
+	c.calls.Add(1)
+	return c.fakeCore.RemoveParameter(ctx, name, owner)
 }
 
 // logBuffer collects log output from concurrent writers.

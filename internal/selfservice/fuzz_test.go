@@ -31,8 +31,8 @@ func FuzzHandle(f *testing.F) {
 	f.Add([]byte(`{"detail-type":"ECR Repository Request","detail":{"RepositoryName":` +
 		`"example-team/app","EmptyOnDelete":"true"}}`))
 
-	cfg := Config{ParameterPrefix: "/ecr/repositories", AllowedPrefixes: []string{"example-team/",
-		"team-a/"}}
+	cfg := Config{Scope: request.Scope{ParameterPrefix: "/ecr/repositories",
+		RepositoryPrefixes: []string{"example-team/", "team-a/"}}}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var ev events.EventBridgeEvent
 		if json.Unmarshal(data, &ev) != nil {
@@ -53,7 +53,8 @@ func FuzzHandle(f *testing.F) {
 			t.Fatalf("got %d ensures, want 1", len(core.ensures))
 		}
 		in := core.ensures[0]
-		if !hasAnyPrefix(in.Want.Name, cfg.AllowedPrefixes) {
+		if !strings.HasPrefix(in.Want.Name, "example-team/") &&
+			!strings.HasPrefix(in.Want.Name, "team-a/") {
 			t.Errorf("got name %q outside the allowed prefixes", in.Want.Name)
 		}
 		if !strings.HasPrefix(in.ParameterName, "/ecr/repositories/") ||

@@ -15,6 +15,7 @@ import (
 	"github.com/ecr-stack/ecr-stack/internal/params"
 	"github.com/ecr-stack/ecr-stack/internal/reconcile"
 	"github.com/ecr-stack/ecr-stack/internal/registry"
+	"github.com/ecr-stack/ecr-stack/internal/request"
 	"github.com/ecr-stack/ecr-stack/internal/testsupport"
 )
 
@@ -25,7 +26,7 @@ func motoHandler(t *testing.T) (*Handler, *testsupport.Proxy, Config) {
 	proxy := testsupport.NewProxy(t, testsupport.Moto(t).URL)
 	cfg := testsupport.AWSConfig(t, proxy.URL)
 	core := reconcile.New(registry.New(ecr.NewFromConfig(cfg)), params.New(ssm.NewFromConfig(cfg)), nil)
-	c := Config{ParameterPrefix: "/" + testsupport.UniqueName(t, 60)}
+	c := Config{Scope: request.Scope{ParameterPrefix: "/" + testsupport.UniqueName(t, 60)}}
 	return New(core, c, nil), proxy, c
 }
 
@@ -50,7 +51,7 @@ func TestMotoTwice(t *testing.T) {
 	if err != nil {
 		t.Fatalf("first: %v", err)
 	}
-	param := cfg.ParameterPrefix + "/" + name + "/uri"
+	param := cfg.Scope.ParameterPrefix + "/" + name + "/uri"
 	if !first.Created || first.Adopted || first.ParameterName != param || len(first.Changes) == 0 {
 		t.Errorf("first: got %+v, want created with changes and parameter %q", first, param)
 	}
@@ -117,8 +118,9 @@ func TestMotoConcurrent(t *testing.T) {
 	}
 
 	direct := testsupport.AWSConfig(t, testsupport.Moto(t).URL)
+	param := cfg.Scope.ParameterName(request.Repository{Name: name})
 	hist, err := ssm.NewFromConfig(direct).GetParameterHistory(context.Background(),
-		&ssm.GetParameterHistoryInput{Name: aws.String(cfg.ParameterPrefix + "/" + name + "/uri")})
+		&ssm.GetParameterHistoryInput{Name: aws.String(param)})
 	if err != nil {
 		t.Fatal(err)
 	}

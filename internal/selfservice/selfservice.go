@@ -39,12 +39,9 @@ type Core interface {
 
 // Config is the policy self-service requests are held to.
 type Config struct {
-	// ParameterPrefix is where the URI parameters go; a request may name its
-	// parameter only below it.
-	ParameterPrefix string
-	// AllowedPrefixes limits repository names to those starting with one of
-	// them; empty allows every name.
-	AllowedPrefixes []string
+	// Scope limits repository names to its prefixes and parameters to its
+	// parameter prefix, under which the default parameter goes.
+	Scope request.Scope
 	// AllowOpenPolicies lets a request set a repository policy that grants
 	// "*" or principals of another account.
 	AllowOpenPolicies bool
@@ -87,13 +84,14 @@ func New(core Core, cfg Config, log *slog.Logger) *Handler {
 // up a moment before ctx's deadline, returning an error that names the call
 // in progress, so that Lambda retries the request rather than time it out.
 //
-// Beyond request.Parse's rules, a request is refused when its repository
-// name is outside the allowed prefixes, when it names a parameter outside the
-// parameter prefix, when its repository policy grants "*" or a principal of
-// another account (unless open policies are allowed), and when it sets
-// EmptyOnDelete, which would promise a deletion that self-service never
-// makes. The account is the one the function runs in, read from the invoked
-// function's ARN, or, when that is unknown, the event's account.
+// Beyond request.Parse's rules, a request is refused when it leaves the
+// configured request.Scope (a repository name outside the allowed prefixes,
+// a parameter outside the parameter prefix), when its repository policy
+// grants "*" or a principal of another account (unless open policies are
+// allowed), and when it sets EmptyOnDelete, which would promise a deletion
+// that self-service never makes. The account is the one the function runs
+// in, read from the invoked function's ARN, or, when that is unknown, the
+// event's account.
 func (h *Handler) Handle(ctx context.Context, ev events.EventBridgeEvent) (Result, error) {
 	log := h.log.With("source", ev.Source, "event_id", ev.ID)
 	if ev.DetailType != DetailType {
@@ -162,12 +160,7 @@ func (h *Handler) check(ctx context.Context,
 		return request.Repository{}, "", err
 	}
 
-	var problems []error
-	if len(h.cfg.AllowedPrefixes) > 0 && !hasAnyPrefix(want.Name, h.cfg.AllowedPrefixes) {
-		problems = append(problems, &request.FieldError{Field: "RepositoryName",
-			Rule: fmt.Sprintf("must start with one of the allowed prefixes %s",
-				quoteAll(h.cfg.AllowedPrefixes))})
-	}
+	problems := []error{h.cfg.Scope.Check(want)}
 	if want.RepositoryPolicy != "" && !h.cfg.AllowOpenPolicies {
 		if open := request.OpenGrants(want.RepositoryPolicy, h.account(ctx, ev)); len(open) > 0 {
 			problems = append(problems, &request.FieldError{Field: "RepositoryPolicyText",
@@ -179,15 +172,8 @@ func (h *Handler) check(ctx context.Context,
 			Rule: "must not be set: self-service requests never delete"})
 	}
 
-	param := request.DefaultParameterName(h.cfg.ParameterPrefix, want.Name)
-	if want.UriParameterName != "" {
-		param = want.UriParameterName
-		under := strings.TrimRight(h.cfg.ParameterPrefix, "/") + "/"
-		if !strings.HasPrefix(param, under) {
-			problems = append(problems, &request.FieldError{Field: "UriParameterName",
-				Rule: fmt.Sprintf("must start with %q", under)})
-		}
-	}
+	// Parse validated a named parameter; the default is checked here.
+	param := h.cfg.Scope.ParameterName(want)
 	if err := request.ValidateParameterName(param); err != nil && want.UriParameterName == "" {
 		problems = append(problems, err)
 	}
@@ -222,23 +208,4 @@ func (h *Handler) account(ctx context.Context, ev events.EventBridgeEvent) strin
 		return ev.AccountID
 	}
 	return "unknown"
-}
-
-// hasAnyPrefix reports whether name starts with one of prefixes.
-func hasAnyPrefix(name string, prefixes []string) bool {
-	for _, p := range prefixes {
-		if strings.HasPrefix(name, p) {
-			return true
-		}
-	}
-	return false
-}
-
-// quoteAll returns the strings quoted and separated by commas.
-func quoteAll(ss []string) string {
-	q := make([]string, len(ss))
-	for i, s := range ss {
-		q[i] = fmt.Sprintf("%q", s)
-	}
-	return strings.Join(q, ", ")
 }

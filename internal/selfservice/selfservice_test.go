@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/ecr-stack/ecr-stack/internal/reconcile"
+	"github.com/ecr-stack/ecr-stack/internal/request"
 )
 
 // fakeCore records ensures and answers with result or err.
@@ -100,7 +101,8 @@ func TestHandle(t *testing.T) {
 		param = "/ecr/repositories/example-team/self-service-app/uri"
 		req   = `refusing repository request "44444444-5555-6666-7777-888888888888": `
 	)
-	base := Config{ParameterPrefix: "/ecr/repositories"}
+	scope := request.Scope{ParameterPrefix: "/ecr/repositories"}
+	base := Config{Scope: scope}
 	// The function runs in 123456789012, as the invoked ARN says.
 	inLambda := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{
 		AwsRequestID:       "req-1",
@@ -142,15 +144,15 @@ func TestHandle(t *testing.T) {
 		},
 		{
 			name: "allowed prefix",
-			cfg: Config{ParameterPrefix: "/ecr/repositories",
-				AllowedPrefixes: []string{"other/", "example-team/"}},
+			cfg: Config{Scope: request.Scope{ParameterPrefix: "/ecr/repositories",
+				RepositoryPrefixes: []string{"other/", "example-team/"}}},
 			ev:    sample,
 			param: param,
 		},
 		{
 			name: "outside the allowed prefixes",
-			cfg: Config{ParameterPrefix: "/ecr/repositories",
-				AllowedPrefixes: []string{"team-a/", "team-b/"}},
+			cfg: Config{Scope: request.Scope{ParameterPrefix: "/ecr/repositories",
+				RepositoryPrefixes: []string{"team-a/", "team-b/"}}},
 			ev: sample,
 			err: req + `RepositoryName: must start with one of the allowed prefixes ` +
 				`"team-a/", "team-b/"`,
@@ -169,7 +171,8 @@ func TestHandle(t *testing.T) {
 			ev: withDetail(t, sample, func(d map[string]any) {
 				d["UriParameterName"] = "/ecr/repositories-other/uri"
 			}),
-			err: req + `UriParameterName: must start with "/ecr/repositories/"`,
+			err: req + `UriParameterName: must start with the parameter prefix` +
+				` "/ecr/repositories/"`,
 		},
 		{
 			name: "policy open to everyone",
@@ -201,7 +204,7 @@ func TestHandle(t *testing.T) {
 		},
 		{
 			name: "open policy allowed",
-			cfg:  Config{ParameterPrefix: "/ecr/repositories", AllowOpenPolicies: true},
+			cfg:  Config{Scope: scope, AllowOpenPolicies: true},
 			ev: withDetail(t, sample, func(d map[string]any) {
 				d["RepositoryPolicyText"] = policy("*")
 			}),
@@ -221,14 +224,16 @@ func TestHandle(t *testing.T) {
 		},
 		{
 			name: "several problems",
-			cfg:  Config{ParameterPrefix: "/ecr/repositories", AllowedPrefixes: []string{"team-a/"}},
+			cfg: Config{Scope: request.Scope{ParameterPrefix: "/ecr/repositories",
+				RepositoryPrefixes: []string{"team-a/"}}},
 			ev: withDetail(t, sample, func(d map[string]any) {
 				d["EmptyOnDelete"] = true
 				d["UriParameterName"] = "/elsewhere/uri"
 			}),
 			err: req + `RepositoryName: must start with one of the allowed prefixes "team-a/"` +
-				"\n" + `EmptyOnDelete: must not be set: self-service requests never delete` +
-				"\n" + `UriParameterName: must start with "/ecr/repositories/"`,
+				"\n" + `UriParameterName: must start with the parameter prefix` +
+				` "/ecr/repositories/"` +
+				"\n" + `EmptyOnDelete: must not be set: self-service requests never delete`,
 		},
 		{
 			name: "bad property",
@@ -260,7 +265,7 @@ func TestHandle(t *testing.T) {
 		},
 		{
 			name: "other source",
-			cfg:  Config{ParameterPrefix: "/ecr/repositories", Source: "platform.requests"},
+			cfg:  Config{Scope: scope, Source: "platform.requests"},
 			ev:   sample,
 			err: `reading event "44444444-5555-6666-7777-888888888888": source ` +
 				`"platform.self-service" is not "platform.requests"`,
