@@ -82,6 +82,19 @@ func TestDelete(t *testing.T) {
 			wantRepo:   true, wantImages: 1,
 		},
 		{
+			name: "untagged parameter that held the URI",
+			setup: func(h *harness, name, param string) {
+				h.putParameter(param, registryURI+name, nil)
+				h.ensure(reconcile.EnsureInput{Want: request.Repository{Name: name},
+					Owner: owner, ParameterName: param})
+			},
+			want: reconcile.DeleteResult{RepositoryDeleted: true,
+				Reason: "deleted the repository; the parameter was not written by this" +
+					" owner for this repository, so it was kept"},
+			wantWrites: []string{"ECR.DeleteRepository"},
+			wantParam:  true,
+		},
+		{
 			name:  "already gone",
 			setup: func(h *harness, name, param string) {},
 			want: reconcile.DeleteResult{Reason: "the repository was already deleted;" +

@@ -55,8 +55,9 @@ func TestEnsureCreates(t *testing.T) {
 	if !equalResult(res, wantRes) {
 		t.Errorf("got %+v, want %+v", res, wantRes)
 	}
+	// No parameter, so no tags to read before the create.
 	wantReads := []string{"ECR.DescribeRepositories", "ECR.GetLifecyclePolicy",
-		"ECR.GetRepositoryPolicy", "SSM.GetParameter", "SSM.ListTagsForResource"}
+		"ECR.GetRepositoryPolicy", "SSM.GetParameter"}
 	if got := h.reads(); !slices.Equal(got, wantReads) {
 		t.Errorf("got reads %v, want %v", got, wantReads)
 	}
@@ -177,7 +178,9 @@ func TestEnsureAdopts(t *testing.T) {
 }
 
 // TestEnsureConvergedWritesNothing counts the calls of an ensure that finds
-// everything as requested.
+// everything as requested: the repository and its tags, the policies it
+// manages, and the parameter's value, whose tags do not matter when it holds
+// the URI.
 func TestEnsureConvergedWritesNothing(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -188,7 +191,7 @@ func TestEnsureConvergedWritesNothing(t *testing.T) {
 		{
 			name: "name only",
 			wantReads: []string{"ECR.DescribeRepositories", "ECR.ListTagsForResource",
-				"SSM.GetParameter", "SSM.ListTagsForResource"},
+				"SSM.GetParameter"},
 		},
 		{
 			name: "every setting",
@@ -205,15 +208,13 @@ func TestEnsureConvergedWritesNothing(t *testing.T) {
 				Tags:             []request.Tag{{Key: "a", Value: "1"}, {Key: "b", Value: ""}},
 			},
 			wantReads: []string{"ECR.DescribeRepositories", "ECR.GetLifecyclePolicy",
-				"ECR.GetRepositoryPolicy", "ECR.ListTagsForResource", "SSM.GetParameter",
-				"SSM.ListTagsForResource"},
+				"ECR.GetRepositoryPolicy", "ECR.ListTagsForResource", "SSM.GetParameter"},
 		},
 		{
 			name:     "policies named last time",
 			previous: &request.Repository{LifecyclePolicy: keepFive, RepositoryPolicy: pullPolicy},
 			wantReads: []string{"ECR.DescribeRepositories", "ECR.GetLifecyclePolicy",
-				"ECR.GetRepositoryPolicy", "ECR.ListTagsForResource", "SSM.GetParameter",
-				"SSM.ListTagsForResource"},
+				"ECR.GetRepositoryPolicy", "ECR.ListTagsForResource", "SSM.GetParameter"},
 		},
 	}
 	for _, tt := range tests {
@@ -760,19 +761,22 @@ func TestEnsureRefusesEncryptionChange(t *testing.T) {
 	}
 }
 
-// TestEnsureParameter checks each kind of parameter an ensure can find.
+// TestEnsureParameter checks each kind of parameter an ensure can find: one
+// that holds the URI is left as it is without its tags being read; for any
+// other value the tags decide whether it may be overwritten.
 func TestEnsureParameter(t *testing.T) {
 	const other = "team/other"
 	tests := []struct {
 		name string
 		// value and tags of a parameter there before; value "URI" stands
 		// for the repository's URI, tags "OWNER" for this owner.
-		value       string
-		tags        map[string]string
-		wantErr     string // "" when it succeeds
-		wantChanges []string
-		wantWrites  []string
-		want        parameter // "URI" and "OWNER" as above, "NAME" the repository
+		value        string
+		tags         map[string]string
+		wantErr      string // "" when it succeeds
+		wantChanges  []string
+		wantWrites   []string
+		wantTagsRead bool      // the parameter's tags were read
+		want         parameter // "URI" and "OWNER" as above, "NAME" the repository
 	}{
 		{
 			name:  "another repository's",
@@ -780,6 +784,7 @@ func TestEnsureParameter(t *testing.T) {
 			tags:  ownTags("another stack", other),
 			wantErr: `writing SSM parameter "PARAM": parameter belongs to another repository:` +
 				` it is tagged for repository "team/other"; nothing was written to it`,
+			wantTagsRead: true,
 			want: parameter{Value: registryURI + other, Version: 1,
 				Tags: ownTags("another stack", other)},
 		},
@@ -788,13 +793,15 @@ func TestEnsureParameter(t *testing.T) {
 			value: "something else",
 			wantErr: `it has no ecr-stack:repository tag and holds "something else";` +
 				` nothing was written to it`,
-			want: parameter{Value: "something else", Version: 1, Tags: map[string]string{}},
+			wantTagsRead: true,
+			want:         parameter{Value: "something else", Version: 1, Tags: map[string]string{}},
 		},
 		{
-			name:    "another owner's with another value",
-			value:   "stale",
-			tags:    ownTags("another stack", "NAME"),
-			wantErr: `it belongs to "another stack" and holds "stale"`,
+			name:         "another owner's with another value",
+			value:        "stale",
+			tags:         ownTags("another stack", "NAME"),
+			wantErr:      `it belongs to "another stack" and holds "stale"`,
+			wantTagsRead: true,
 			want: parameter{Value: "stale", Version: 1,
 				Tags: ownTags("another stack", "NAME")},
 		},
@@ -808,12 +815,29 @@ func TestEnsureParameter(t *testing.T) {
 				Tags: ownTags("another stack", "NAME")},
 		},
 		{
-			name:  "untagged with this URI",
-			value: "URI",
-			wantChanges: []string{"tag mutability: MUTABLE -> IMMUTABLE",
-				"adopted parameter"},
-			wantWrites: []string{"ECR.PutImageTagMutability", "SSM.AddTagsToResource"},
-			want:       parameter{Value: "URI", Version: 1, Tags: ownTags("OWNER", "NAME")},
+			name:        "another repository's with this URI",
+			value:       "URI",
+			tags:        ownTags("another stack", other),
+			wantChanges: []string{"tag mutability: MUTABLE -> IMMUTABLE"},
+			wantWrites:  []string{"ECR.PutImageTagMutability"},
+			want: parameter{Value: "URI", Version: 1,
+				Tags: ownTags("another stack", other)},
+		},
+		{
+			name:        "untagged with this URI",
+			value:       "URI",
+			wantChanges: []string{"tag mutability: MUTABLE -> IMMUTABLE"},
+			wantWrites:  []string{"ECR.PutImageTagMutability"},
+			want:        parameter{Value: "URI", Version: 1, Tags: map[string]string{}},
+		},
+		{
+			name:        "own with this URI, lacking a tag",
+			value:       "URI",
+			tags:        map[string]string{reconcile.OwnerTag: "OWNER"},
+			wantChanges: []string{"tag mutability: MUTABLE -> IMMUTABLE"},
+			wantWrites:  []string{"ECR.PutImageTagMutability"},
+			want: parameter{Value: "URI", Version: 1,
+				Tags: map[string]string{reconcile.OwnerTag: "OWNER"}},
 		},
 		{
 			name:  "own with a stale value",
@@ -821,8 +845,9 @@ func TestEnsureParameter(t *testing.T) {
 			tags:  ownTags("OWNER", "NAME"),
 			wantChanges: []string{"tag mutability: MUTABLE -> IMMUTABLE",
 				"updated parameter"},
-			wantWrites: []string{"ECR.PutImageTagMutability", "SSM.PutParameter"},
-			want:       parameter{Value: "URI", Version: 2, Tags: ownTags("OWNER", "NAME")},
+			wantWrites:   []string{"ECR.PutImageTagMutability", "SSM.PutParameter"},
+			wantTagsRead: true,
+			want:         parameter{Value: "URI", Version: 2, Tags: ownTags("OWNER", "NAME")},
 		},
 		{
 			name:  "this repository's without owner",
@@ -832,7 +857,8 @@ func TestEnsureParameter(t *testing.T) {
 				"tagged parameter", "updated parameter"},
 			wantWrites: []string{"ECR.PutImageTagMutability", "SSM.AddTagsToResource",
 				"SSM.PutParameter"},
-			want: parameter{Value: "URI", Version: 2, Tags: ownTags("OWNER", "NAME")},
+			wantTagsRead: true,
+			want:         parameter{Value: "URI", Version: 2, Tags: ownTags("OWNER", "NAME")},
 		},
 	}
 	for _, tt := range tests {
@@ -874,6 +900,14 @@ func TestEnsureParameter(t *testing.T) {
 			if got := h.writes(); !slices.Equal(got, tt.wantWrites) {
 				t.Errorf("got writes %v, want %v", got, tt.wantWrites)
 			}
+			wantReads := []string{"ECR.DescribeRepositories", "ECR.ListTagsForResource",
+				"SSM.GetParameter"}
+			if tt.wantTagsRead {
+				wantReads = append(wantReads, "SSM.ListTagsForResource")
+			}
+			if got := h.reads(); !slices.Equal(got, wantReads) {
+				t.Errorf("got reads %v, want %v", got, wantReads)
+			}
 			want := parameter{Value: expand(tt.want.Value), Version: tt.want.Version,
 				Tags: expandTags(tt.want.Tags)}
 			got := h.parameter(param)
@@ -889,6 +923,9 @@ func TestEnsureParameter(t *testing.T) {
 // the ensure of a new repository: before the create when its tags name
 // another repository, after it when only its value tells.
 func TestEnsureParameterTakenNewRepository(t *testing.T) {
+	// The parameter exists, so its tags are read before the create.
+	wantReads := []string{"ECR.DescribeRepositories", "SSM.GetParameter",
+		"SSM.ListTagsForResource"}
 	tests := []struct {
 		name        string
 		tags        map[string]string
@@ -927,6 +964,9 @@ func TestEnsureParameterTakenNewRepository(t *testing.T) {
 			}
 			if got := h.writes(); !slices.Equal(got, tt.wantWrites) {
 				t.Errorf("got writes %v, want %v", got, tt.wantWrites)
+			}
+			if got := h.reads(); !slices.Equal(got, wantReads) {
+				t.Errorf("got reads %v, want %v", got, wantReads)
 			}
 			if got := h.repository(name) != nil; got != tt.wantRepo {
 				t.Errorf("got repository %t, want %t", got, tt.wantRepo)

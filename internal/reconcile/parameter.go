@@ -13,7 +13,6 @@ type paramPlan struct {
 	create    bool              // the parameter is missing
 	overwrite bool              // a new version with the URI
 	tags      map[string]string // ownership tags to add
-	adopt     bool              // tags adopt an untagged parameter
 }
 
 // parameterTags returns the ownership tags of the requested parameter.
@@ -21,10 +20,14 @@ func (e *ensure) parameterTags() map[string]string {
 	return map[string]string{OwnerTag: e.in.Owner, RepositoryTag: e.in.Want.Name}
 }
 
-// checkParameterTags returns ErrParameterTaken when the parameter is tagged
-// for another repository, which no URI can change; Ensure checks it before
-// creating a repository, whose URI it cannot know before.
-func (e *ensure) checkParameterTags(ps paramState) error {
+// checkParameterTags reads the tags of an existing parameter and returns
+// ErrParameterTaken when they name another repository, which no URI can
+// change; Ensure checks it before creating a repository, whose URI it cannot
+// know before.
+func (e *ensure) checkParameterTags(ctx context.Context, ps *paramState) error {
+	if err := e.readParameterTags(ctx, ps); err != nil {
+		return err
+	}
 	if ps.param == nil {
 		return nil
 	}
@@ -35,16 +38,24 @@ func (e *ensure) checkParameterTags(ps paramState) error {
 }
 
 // planParameter decides what to write to the parameter for uri, or returns
-// ErrParameterTaken when it belongs to someone else:
-//   - missing: create it with the ownership tags;
-//   - tagged for another repository: taken;
-//   - tagged for this repository by another owner: left as it is when it
-//     holds uri, taken otherwise;
-//   - untagged: adopted (tagged) when it holds uri, taken otherwise;
-//   - tagged for this repository or owner: a new version when the value
-//     differs, and the ownership tags it lacks.
-func (e *ensure) planParameter(ctx context.Context, ps paramState, uri string) (paramPlan, error) {
+// ErrParameterTaken when it belongs to someone else. A missing parameter is
+// created with the ownership tags, and one that holds uri is left as it is,
+// without reading its tags. Any other value is replaced only in a parameter
+// tagged for this repository or owner, which first gets the ownership tags
+// it lacks; a parameter tagged for another repository, tagged for this
+// repository by another owner, or untagged is taken.
+func (e *ensure) planParameter(ctx context.Context, ps *paramState,
+	uri string) (paramPlan, error) {
 	if ps.param == nil {
+		return paramPlan{create: true}, nil
+	}
+	if ps.param.Value == uri {
+		return paramPlan{}, nil
+	}
+	if err := e.readParameterTags(ctx, ps); err != nil {
+		return paramPlan{}, err
+	}
+	if ps.param == nil { // deleted since its value was read
 		return paramPlan{create: true}, nil
 	}
 	repo, hasRepo := ps.tags[RepositoryTag]
@@ -54,19 +65,12 @@ func (e *ensure) planParameter(ctx context.Context, ps paramState, uri string) (
 	case hasRepo && repo != e.in.Want.Name:
 		return paramPlan{}, e.taken(fmt.Sprintf("it is tagged for repository %q", repo))
 	case hasOwner && owner != e.in.Owner:
-		if value != uri {
-			return paramPlan{}, e.taken(fmt.Sprintf("it belongs to %q and holds %q", owner, value))
-		}
-		e.log.InfoContext(ctx, "parameter kept for its owner", "owner", owner)
-		return paramPlan{}, nil
+		return paramPlan{}, e.taken(fmt.Sprintf("it belongs to %q and holds %q", owner, value))
 	case !hasRepo && !hasOwner:
-		if value != uri {
-			return paramPlan{}, e.taken(fmt.Sprintf("it has no %s tag and holds %q",
-				RepositoryTag, value))
-		}
-		return paramPlan{tags: e.parameterTags(), adopt: true}, nil
+		return paramPlan{}, e.taken(fmt.Sprintf("it has no %s tag and holds %q",
+			RepositoryTag, value))
 	}
-	pp := paramPlan{overwrite: value != uri}
+	pp := paramPlan{overwrite: true}
 	for k, v := range e.parameterTags() {
 		if _, ok := ps.tags[k]; !ok {
 			if pp.tags == nil {
@@ -106,7 +110,7 @@ func (e *ensure) writeParameter(ctx context.Context, pp paramPlan, uri string) e
 		if ps.param == nil {
 			return fmt.Errorf("reading SSM parameter %q: %w", name, params.ErrNotFound)
 		}
-		if pp, err = e.planParameter(ctx, ps, uri); err != nil {
+		if pp, err = e.planParameter(ctx, &ps, uri); err != nil {
 			return err
 		}
 	}
@@ -117,11 +121,7 @@ func (e *ensure) writeParameter(ctx context.Context, pp paramPlan, uri string) e
 		if err := e.par.AddTags(ctx, name, pp.tags); err != nil {
 			return err
 		}
-		if pp.adopt {
-			e.change(ctx, "adopted parameter", "adopted parameter")
-		} else {
-			e.change(ctx, "tagged parameter", "tagged parameter")
-		}
+		e.change(ctx, "tagged parameter", "tagged parameter")
 	}
 	if pp.overwrite {
 		if err := e.par.Overwrite(ctx, name, uri); err != nil {

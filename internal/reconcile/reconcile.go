@@ -23,7 +23,7 @@ import (
 )
 
 // Ownership tags. A repository carries OwnerTag when Ensure created it; a
-// parameter carries both when Ensure wrote or adopted it.
+// parameter carries both when Ensure wrote it.
 const (
 	OwnerTag      = request.ReservedTagPrefix + "owner"
 	RepositoryTag = request.ReservedTagPrefix + "repository"
@@ -95,19 +95,29 @@ type Result struct {
 // Ensure makes the repository and its URI parameter match in.
 //
 // It reads the repository, the settings the request manages and the
-// parameter in parallel. A missing repository is created in one call that
-// carries every setting and the ownership tag; one that a concurrent call
-// creates first is treated as existing. Then each setting that differs is
-// written, and the URI is written to the parameter when it differs. An
-// already converged repository costs one read per managed setting and two
-// parameter reads (value and tags), issued at once, and no write.
+// parameter's value in parallel. A missing repository is created in one call
+// that carries every setting and the ownership tag; one that a concurrent
+// call creates first is treated as existing. Then each setting that differs
+// is written, and the URI is written to the parameter when it differs. An
+// already converged repository costs the repository's description and tags,
+// one read per managed setting and one parameter read, issued at once, and
+// no write.
+//
+// The parameter's tags are read only when they can change the decision:
+// before a repository is created, when the parameter exists (one tagged for
+// another repository refuses the create), and when the parameter holds a
+// value other than the URI (its ownership decides whether it may be
+// overwritten). A parameter that already holds the URI is left as it is,
+// tagged or not: it points where it should, and ownership matters only to
+// overwrites and deletes; Delete never deletes an untagged parameter.
 //
 // Before any write, Ensure refuses with ErrImmutableSetting a request that
 // would change the encryption of an existing repository, and with
-// ErrParameterTaken a parameter that belongs to another repository or owner.
-// The URI of a new repository is known only once it exists, so for a new
-// repository a parameter that holds another value is refused after the
-// create; the result then reports the create among its changes.
+// ErrParameterTaken a parameter that holds another value and belongs to
+// another repository or owner, or to nobody. The URI of a new repository is
+// known only once it exists, so for a new repository a parameter that holds
+// another value is refused after the create, unless its tags name another
+// repository; the result then reports the create among its changes.
 func (c *Core) Ensure(ctx context.Context, in EnsureInput) (Result, error) {
 	name := in.Want.Name
 	res := Result{Repository: name, ParameterName: in.ParameterName}
@@ -143,7 +153,7 @@ func (e *ensure) run(ctx context.Context, res *Result) error {
 	}
 	created := false
 	if st.repo == nil {
-		if err := e.checkParameterTags(ps); err != nil {
+		if err := e.checkParameterTags(ctx, &ps); err != nil {
 			return err
 		}
 		if st, created, err = e.create(ctx); err != nil {
@@ -160,7 +170,7 @@ func (e *ensure) run(ctx context.Context, res *Result) error {
 		}
 	}
 
-	pp, err := e.planParameter(ctx, ps, st.repo.URI)
+	pp, err := e.planParameter(ctx, &ps, st.repo.URI)
 	if err != nil {
 		return err
 	}
@@ -191,7 +201,7 @@ type repoState struct {
 // paramState is what Ensure knows about the parameter.
 type paramState struct {
 	param *params.Parameter // nil: there is none
-	tags  map[string]string
+	tags  map[string]string // nil: not read
 }
 
 // change records one write as a Changes entry and a log line.
@@ -201,7 +211,7 @@ func (e *ensure) change(ctx context.Context, msg, change string) {
 }
 
 // read reads the repository with the settings the request manages and the
-// parameter, all at once.
+// parameter's value, all at once.
 func (e *ensure) read(ctx context.Context) (repoState, paramState, error) {
 	var (
 		st repoState
@@ -209,11 +219,13 @@ func (e *ensure) read(ctx context.Context) (repoState, paramState, error) {
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	e.goReadRepository(gctx, g, e.reg, &st)
-	e.goReadParameter(gctx, g, &ps)
-	if err := g.Wait(); err != nil {
-		return st, ps, err
-	}
-	return st, ps, e.completeParameter(ctx, &ps)
+	g.Go(func() error {
+		var err error
+		ps, err = e.readParameter(gctx)
+		return err
+	})
+	err := g.Wait()
+	return st, ps, err
 }
 
 // goReadRepository starts the reads of the repository, its tags and the
@@ -260,50 +272,36 @@ func (e *ensure) goReadRepository(ctx context.Context, g *errgroup.Group,
 	}
 }
 
-// goReadParameter starts the reads of the parameter's value and tags on g.
-func (e *ensure) goReadParameter(ctx context.Context, g *errgroup.Group, ps *paramState) {
-	name := e.in.ParameterName
-	g.Go(func() error {
-		p, err := e.par.Get(ctx, name)
-		if errors.Is(err, params.ErrNotFound) {
-			return nil
-		}
-		ps.param = p
-		return err
-	})
-	g.Go(func() error {
-		tags, err := e.par.Tags(ctx, name)
-		if errors.Is(err, params.ErrNotFound) {
-			return nil
-		}
-		ps.tags = tags
-		return err
-	})
+// readParameter reads the parameter's value; its tags are left unread.
+func (e *ensure) readParameter(ctx context.Context) (paramState, error) {
+	p, err := e.par.Get(ctx, e.in.ParameterName)
+	if errors.Is(err, params.ErrNotFound) {
+		return paramState{}, nil
+	}
+	if err != nil {
+		return paramState{}, err
+	}
+	return paramState{param: p}, nil
 }
 
-// completeParameter reads the tags again when the parameter appeared between
-// the two parallel reads, so value and tags describe the same parameter.
-func (e *ensure) completeParameter(ctx context.Context, ps *paramState) error {
+// readParameterTags reads the tags of the parameter ps holds, unless they
+// have been read. A parameter deleted since its value was read is missing
+// afterwards: ps.param becomes nil.
+func (e *ensure) readParameterTags(ctx context.Context, ps *paramState) error {
 	if ps.param == nil || ps.tags != nil {
 		return nil
 	}
 	tags, err := e.par.Tags(ctx, e.in.ParameterName)
+	if errors.Is(err, params.ErrNotFound) {
+		e.log.InfoContext(ctx, "parameter deleted meanwhile")
+		*ps = paramState{}
+		return nil
+	}
 	if err != nil {
 		return err
 	}
 	ps.tags = tags
 	return nil
-}
-
-// readParameter reads the parameter's value and tags at once.
-func (e *ensure) readParameter(ctx context.Context) (paramState, error) {
-	var ps paramState
-	g, gctx := errgroup.WithContext(ctx)
-	e.goReadParameter(gctx, g, &ps)
-	if err := g.Wait(); err != nil {
-		return ps, err
-	}
-	return ps, e.completeParameter(ctx, &ps)
 }
 
 // create creates the repository with every setting the request names and
