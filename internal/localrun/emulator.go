@@ -328,11 +328,15 @@ func (e *Emulator) Output() []byte {
 }
 
 // Close stops the emulator and the bootstrap it runs, and waits for the
-// emulator to exit. Calling it again does nothing.
+// emulator to exit. The bootstrap is killed first, while the emulator is
+// frozen, so that neither writes about the other's end into the logs (the
+// bootstrap would report that it could not get the next invocation).
+// Invocations still running end with an error. Calling Close again does
+// nothing.
 func (e *Emulator) Close() error {
 	// The emulator starts the bootstrap in a process group of its own, out of
 	// reach of a kill of the emulator's group.
+	e.proc.stopTree(children)
 	e.end()
-	e.proc.stop(0, children(e.proc.cmd.Process.Pid)...)
 	return nil
 }

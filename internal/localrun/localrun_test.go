@@ -1,6 +1,7 @@
 package localrun
 
 import (
+	"bytes"
 	"context"
 	"debug/elf"
 	"encoding/json"
@@ -9,9 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -374,6 +377,61 @@ func TestEmulatorClose(t *testing.T) {
 			t.Fatalf("bootstrap %d still runs after Close", resp.Pid)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestEmulatorCloseOrder checks that Close kills the bootstrap before the
+// emulator, while the emulator is frozen, and that the logs end with the
+// invocation: the bootstrap never sees its Runtime API go, which it would
+// report as a failure to get the next invocation.
+func TestEmulatorCloseOrder(t *testing.T) {
+	e, err := StartEmulator(context.Background(), EmulatorConfig{Bootstrap: helloBootstrap(t)})
+	if err != nil {
+		t.Fatalf("StartEmulator: %v", err)
+	}
+	body, err := e.Invoke(context.Background(), []byte(`{}`))
+	if err != nil {
+		e.Close()
+		t.Fatalf("Invoke: %v", err)
+	}
+	var resp helloResponse
+	if err := json.Unmarshal(body, &resp); err != nil {
+		e.Close()
+		t.Fatalf("decoding %s: %v", body, err)
+	}
+	// The emulator writes the REPORT line just after answering.
+	deadline := time.Now().Add(10 * time.Second)
+	for !bytes.Contains(e.Logs(), []byte("REPORT RequestId:")) {
+		if time.Now().After(deadline) {
+			e.Close()
+			t.Fatalf("got logs %q, want a REPORT line", e.Logs())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	type sent struct {
+		pid int
+		sig syscall.Signal
+	}
+	var got []sent
+	e.proc.signal = func(pid int, sig syscall.Signal) error {
+		got = append(got, sent{pid, sig})
+		return syscall.Kill(pid, sig)
+	}
+
+	if err := e.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+
+	emulator, bootstrap := e.proc.cmd.Process.Pid, resp.Pid
+	want := []sent{{-emulator, syscall.SIGSTOP}, {-bootstrap, syscall.SIGKILL},
+		{bootstrap, syscall.SIGKILL}, {-emulator, syscall.SIGKILL}}
+	if !slices.Equal(got, want) {
+		t.Errorf("got signals %v, want %v (emulator %d, bootstrap %d)", got, want, emulator,
+			bootstrap)
+	}
+	logs := string(e.Logs())
+	if _, after, _ := strings.Cut(logs, "REPORT RequestId:"); strings.Count(after, "\n") > 1 {
+		t.Errorf("got logs %q, want them to end with the REPORT line", logs)
 	}
 }
 

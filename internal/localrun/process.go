@@ -31,13 +31,17 @@ type process struct {
 	done chan struct{} // closed when the process has exited
 	err  error         // the result of Wait; read after done is closed
 
+	// signal sends sig to pid, or to the process group -pid; syscall.Kill
+	// unless a test watches the order of the signals.
+	signal func(pid int, sig syscall.Signal) error
+
 	closeOnce sync.Once
 }
 
 // startProcess starts cmd in its own process group. Output not otherwise
 // directed is captured in the process's buffer.
 func startProcess(cmd *exec.Cmd) (*process, error) {
-	p := &process{cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
+	p := &process{cmd: cmd, out: &syncBuffer{}, done: make(chan struct{}), signal: syscall.Kill}
 	if cmd.Stdout == nil {
 		cmd.Stdout = p.out
 	}
@@ -58,23 +62,40 @@ func startProcess(cmd *exec.Cmd) (*process, error) {
 }
 
 // stop kills the process group with SIGTERM, then with SIGKILL after grace,
-// and waits for the process to exit. Extra pids are killed with the group;
-// they are children that left it. Calling stop again does nothing.
-func (p *process) stop(grace time.Duration, extra ...int) {
+// and waits for the process to exit. Calling stop or stopTree again does
+// nothing.
+func (p *process) stop(grace time.Duration) {
 	p.closeOnce.Do(func() {
 		pid := p.cmd.Process.Pid
 		if grace > 0 {
-			_ = syscall.Kill(-pid, syscall.SIGTERM)
+			_ = p.signal(-pid, syscall.SIGTERM)
 			select {
 			case <-p.done:
 			case <-time.After(grace):
 			}
 		}
-		_ = syscall.Kill(-pid, syscall.SIGKILL)
-		for _, c := range extra {
-			_ = syscall.Kill(-c, syscall.SIGKILL)
-			_ = syscall.Kill(c, syscall.SIGKILL)
+		_ = p.signal(-pid, syscall.SIGKILL)
+		<-p.done
+	})
+}
+
+// stopTree kills the process group and the children that left it for groups
+// of their own, which detached lists, and waits for the process to exit.
+// Neither side sees the other go, which it would report in the output (a
+// Lambda runtime whose Runtime API vanished, say): the group is frozen with
+// SIGSTOP first, so that it can neither start another child nor notice one
+// die, nor reap one whose pid could then be reused; then the detached
+// children are killed, and the group last. Calling stop or stopTree again
+// does nothing.
+func (p *process) stopTree(detached func(pid int) []int) {
+	p.closeOnce.Do(func() {
+		pid := p.cmd.Process.Pid
+		_ = p.signal(-pid, syscall.SIGSTOP)
+		for _, c := range detached(pid) {
+			_ = p.signal(-c, syscall.SIGKILL)
+			_ = p.signal(c, syscall.SIGKILL)
 		}
+		_ = p.signal(-pid, syscall.SIGKILL)
 		<-p.done
 	})
 }

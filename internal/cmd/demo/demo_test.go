@@ -118,6 +118,10 @@ func TestDemo(t *testing.T) {
 		if err != nil || !bytes.Contains(b, []byte(`"level":"INFO"`)) {
 			t.Errorf("got log file of %s %q, %v, want its JSON logs", f.Dir, b, err)
 		}
+		// Stopping the emulator must not make the bootstrap complain.
+		if bytes.Contains(b, []byte("failed to get the next invoke")) {
+			t.Errorf("got log file of %s %q, want no complaint about the Runtime API", f.Dir, b)
+		}
 	}
 }
 

@@ -202,7 +202,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	logs := newGate(stderr)
+	logs := newReportWatch(stderr)
 	e, err := localrun.StartEmulator(ctx, localrun.EmulatorConfig{
 		Bootstrap: bootstrap,
 		Env:       env,
@@ -218,14 +218,13 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	defer e.Close()
 
 	body, invokeErr := e.Invoke(ctx, event)
-	// The emulator writes its REPORT line just after answering; what the
-	// bootstrap says after it, while the emulator stops under it, is noise.
+	// The emulator writes its REPORT line just after answering; it belongs
+	// in the logs, so the emulator is closed only once it has passed.
 	select {
 	case <-logs.reported:
 	case <-time.After(reportWait):
 	case <-ctx.Done():
 	}
-	logs.close()
 	var fe *localrun.FunctionError
 	if invokeErr != nil && !errors.As(invokeErr, &fe) {
 		return fmt.Errorf("invoking %s: %w", o.function.Dir, invokeErr)
@@ -364,41 +363,30 @@ const reportWait = time.Second
 // reportLine starts the line the emulator writes when an invocation ends.
 var reportLine = []byte("REPORT RequestId:")
 
-// gate passes the emulator's output on to w until it is closed, and drops it
-// after.
-type gate struct {
+// reportWatch passes the emulator's output on to w, one write at a time, and
+// tells when the REPORT line has passed.
+type reportWatch struct {
 	// reported is closed when the REPORT line has passed.
 	reported chan struct{}
 
-	mu     sync.Mutex
-	w      io.Writer
-	closed bool
-	seen   bool
+	mu   sync.Mutex
+	w    io.Writer
+	seen bool
 }
 
-// newGate returns an open gate to w.
-func newGate(w io.Writer) *gate {
-	return &gate{w: w, reported: make(chan struct{})}
+// newReportWatch returns a reportWatch writing to w.
+func newReportWatch(w io.Writer) *reportWatch {
+	return &reportWatch{w: w, reported: make(chan struct{})}
 }
 
-// Write writes p to w unless the gate is closed.
-func (g *gate) Write(p []byte) (int, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.closed {
-		return len(p), nil
-	}
-	n, err := g.w.Write(p)
-	if !g.seen && bytes.Contains(p, reportLine) {
-		g.seen = true
-		close(g.reported)
+// Write writes p to w.
+func (r *reportWatch) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n, err := r.w.Write(p)
+	if !r.seen && bytes.Contains(p, reportLine) {
+		r.seen = true
+		close(r.reported)
 	}
 	return n, err
-}
-
-// close drops every later write.
-func (g *gate) close() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.closed = true
 }

@@ -379,6 +379,10 @@ func TestInvokeMoto(t *testing.T) {
 			if strings.Contains(stdout.String(), `"level"`) {
 				t.Errorf("got logs on stdout, want them on stderr:\n%s", stdout.String())
 			}
+			// Stopping the emulator must not make the bootstrap complain.
+			if strings.Contains(stderr.String(), "failed to get the next invoke") {
+				t.Errorf("got a complaint about the Runtime API, want none:\n%s", stderr.String())
+			}
 
 			if tt.wantParam == "" {
 				return
