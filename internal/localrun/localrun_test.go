@@ -346,7 +346,10 @@ func TestEmulatorInvokeGivesUp(t *testing.T) {
 	}
 }
 
-func TestEmulatorClose(t *testing.T) {
+// invokedHello starts the emulator on testdata/hello and invokes it once. It
+// returns the emulator, which the test closes, and the answer.
+func invokedHello(t *testing.T) (*Emulator, helloResponse) {
+	t.Helper()
 	e, err := StartEmulator(context.Background(), EmulatorConfig{Bootstrap: helloBootstrap(t)})
 	if err != nil {
 		t.Fatalf("StartEmulator: %v", err)
@@ -358,8 +361,14 @@ func TestEmulatorClose(t *testing.T) {
 	}
 	var resp helloResponse
 	if err := json.Unmarshal(body, &resp); err != nil {
+		e.Close()
 		t.Fatalf("decoding %s: %v", body, err)
 	}
+	return e, resp
+}
+
+func TestEmulatorClose(t *testing.T) {
+	e, resp := invokedHello(t)
 
 	if err := e.Close(); err != nil {
 		t.Errorf("Close: %v", err)
@@ -385,20 +394,7 @@ func TestEmulatorClose(t *testing.T) {
 // invocation: the bootstrap never sees its Runtime API go, which it would
 // report as a failure to get the next invocation.
 func TestEmulatorCloseOrder(t *testing.T) {
-	e, err := StartEmulator(context.Background(), EmulatorConfig{Bootstrap: helloBootstrap(t)})
-	if err != nil {
-		t.Fatalf("StartEmulator: %v", err)
-	}
-	body, err := e.Invoke(context.Background(), []byte(`{}`))
-	if err != nil {
-		e.Close()
-		t.Fatalf("Invoke: %v", err)
-	}
-	var resp helloResponse
-	if err := json.Unmarshal(body, &resp); err != nil {
-		e.Close()
-		t.Fatalf("decoding %s: %v", body, err)
-	}
+	e, resp := invokedHello(t)
 	// The emulator writes the REPORT line just after answering.
 	deadline := time.Now().Add(10 * time.Second)
 	for !bytes.Contains(e.Logs(), []byte("REPORT RequestId:")) {

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/ecr-stack/ecr-stack/internal/localrun"
 )
 
 // faultKind says what a Fault does.
@@ -86,21 +88,48 @@ func (f Fault) String() string {
 	return "none"
 }
 
-// protocol is the wire protocol of an AWS request, which decides the shape of
-// an error answer.
-type protocol int
+// pending is a fault waiting for calls.
+type pending struct {
+	fault Fault
+	left  int // calls still to fault; Always: every call
+}
 
-// The protocols whose errors differ in shape.
-const (
-	protocolJSON  protocol = iota // awsJson1_0, awsJson1_1, restJson1
-	protocolQuery                 // awsQuery (SNS)
-	protocolS3                    // restXml as S3 speaks it
-)
+// faultQueue holds the faults waiting for calls, the one to apply first at
+// its head.
+type faultQueue []*pending
+
+// add queues f for the next n calls after those already waiting; n of Always
+// (or any negative n) applies it to every call, and 0 does nothing.
+func (q *faultQueue) add(n int, f Fault) {
+	if n == 0 {
+		return
+	}
+	if n < 0 {
+		n = Always
+	}
+	*q = append(*q, &pending{fault: f, left: n})
+}
+
+// next returns the fault to apply to a call, if any, and counts the call
+// against it.
+func (q *faultQueue) next() (Fault, bool) {
+	if len(*q) == 0 {
+		return Fault{}, false
+	}
+	head := (*q)[0]
+	if head.left > 0 {
+		head.left--
+		if head.left == 0 {
+			*q = (*q)[1:]
+		}
+	}
+	return head.fault, true
+}
 
 // apply carries out f on a request. It reports whether it answered the
 // request; false means the request is to be handled normally. closed ends a
 // hang when the server closes.
-func (f Fault) apply(w http.ResponseWriter, r *http.Request, proto protocol,
+func (f Fault) apply(w http.ResponseWriter, r *http.Request, proto localrun.Protocol,
 	closed <-chan struct{}) bool {
 	switch f.kind {
 	case faultDelay:
@@ -149,10 +178,11 @@ func resetConn(w http.ResponseWriter) {
 }
 
 // writeAPIError writes a modelled AWS error in the shape of proto.
-func writeAPIError(w http.ResponseWriter, proto protocol, status int, code, message string) {
+func writeAPIError(w http.ResponseWriter, proto localrun.Protocol, status int, code,
+	message string) {
 	const requestID = "00000000-0000-0000-0000-000000000000"
 	switch proto {
-	case protocolQuery:
+	case localrun.ProtocolQuery:
 		if code == "" {
 			code = "Throttling"
 		}
@@ -162,7 +192,7 @@ func writeAPIError(w http.ResponseWriter, proto protocol, status int, code, mess
 		fmt.Fprintf(w, "<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code>"+
 			"<Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>",
 			xmlEscape(code), xmlEscape(message), requestID)
-	case protocolS3:
+	case localrun.ProtocolS3:
 		if code == "" {
 			code = "SlowDown"
 		}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http/httptest"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -368,105 +366,6 @@ func TestProxyConcurrent(t *testing.T) {
 	}
 	if got, want := p.Count(op), n+n/2; got != want {
 		t.Errorf("got %d calls, want %d", got, want)
-	}
-}
-
-func TestIdentify(t *testing.T) {
-	auth := func(service string) string {
-		return "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/" + service +
-			"/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc"
-	}
-	tests := []struct {
-		name      string
-		method    string
-		target    string
-		headers   map[string]string
-		body      string
-		wantOp    string
-		wantProto protocol
-	}{
-		{
-			name: "ecr", method: "POST", target: "/",
-			headers: map[string]string{
-				"X-Amz-Target":  "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories",
-				"Authorization": auth("ecr"),
-			},
-			wantOp: "ECR.DescribeRepositories", wantProto: protocolJSON,
-		},
-		{
-			name: "ssm", method: "POST", target: "/",
-			headers: map[string]string{
-				"X-Amz-Target":  "AmazonSSM.GetParameter",
-				"Authorization": auth("ssm"),
-			},
-			wantOp: "SSM.GetParameter", wantProto: protocolJSON,
-		},
-		{
-			name: "unknown target prefix", method: "POST", target: "/",
-			headers: map[string]string{"X-Amz-Target": "Other_2020.Do"},
-			wantOp:  "Other_2020.Do", wantProto: protocolJSON,
-		},
-		{
-			name: "sns query", method: "POST", target: "/",
-			headers: map[string]string{
-				"Content-Type":  "application/x-www-form-urlencoded; charset=utf-8",
-				"Authorization": auth("sns"),
-			},
-			body:   "Action=Publish&Version=2010-03-31&TopicArn=x",
-			wantOp: "SNS.Publish", wantProto: protocolQuery,
-		},
-		{
-			name: "action in URL", method: "GET", target: "/?Action=ListTopics",
-			headers: map[string]string{"Authorization": auth("sns")},
-			wantOp:  "SNS.ListTopics", wantProto: protocolQuery,
-		},
-		{
-			name: "s3 put object", method: "PUT", target: "/bucket/a/b",
-			headers: map[string]string{"Authorization": auth("s3")},
-			wantOp:  "S3.PutObject", wantProto: protocolS3,
-		},
-		{
-			name: "s3 presigned put", method: "PUT",
-			target: "/bucket/key?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" +
-				url.QueryEscape("testing/20260101/us-east-1/s3/aws4_request"),
-			wantOp: "S3.PutObject", wantProto: protocolS3,
-		},
-		{
-			name: "s3 bucket policy", method: "PUT", target: "/bucket?policy",
-			headers: map[string]string{"Authorization": auth("s3")},
-			wantOp:  "S3.PUT /bucket", wantProto: protocolS3,
-		},
-		{
-			name: "unsigned", method: "GET", target: "/x",
-			wantOp: "unknown.GET /x", wantProto: protocolJSON,
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := httptest.NewRequest(tt.method, tt.target, strings.NewReader(tt.body))
-			for k, v := range tt.headers {
-				r.Header.Set(k, v)
-			}
-			op, proto := identify(r)
-			if op != tt.wantOp || proto != tt.wantProto {
-				t.Errorf("got %q, %d, want %q, %d", op, proto, tt.wantOp, tt.wantProto)
-			}
-			// The body is still there for the proxy to forward.
-			var rest strings.Builder
-			if r.Body != nil {
-				buf := make([]byte, 1024)
-				for {
-					n, err := r.Body.Read(buf)
-					rest.Write(buf[:n])
-					if err != nil {
-						break
-					}
-				}
-			}
-			if rest.String() != tt.body {
-				t.Errorf("got body %q after identify, want %q", rest.String(), tt.body)
-			}
-		})
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+
+	"github.com/ecr-stack/ecr-stack/internal/localrun"
 )
 
 // Request is one request a ResponseServer received.
@@ -34,7 +36,7 @@ type ResponseServer struct {
 
 	mu       sync.Mutex
 	requests []Request
-	faults   []*pending
+	faults   faultQueue
 	arrived  chan struct{} // closed and replaced on every request
 }
 
@@ -57,21 +59,11 @@ func (s *ResponseServer) serve(w http.ResponseWriter, r *http.Request) {
 	req := Request{Method: r.Method, Path: r.URL.RequestURI(), Header: r.Header.Clone(), Body: body}
 
 	s.mu.Lock()
-	var fault *Fault
-	if len(s.faults) > 0 {
-		head := s.faults[0]
-		if head.left > 0 {
-			head.left--
-			if head.left == 0 {
-				s.faults = s.faults[1:]
-			}
-		}
-		fault = &head.fault
-	}
+	fault, faulted := s.faults.next()
 	s.mu.Unlock()
 
 	req.Status = http.StatusOK
-	if fault != nil {
+	if faulted {
 		switch fault.kind {
 		case faultStatus, faultAPIError:
 			req.Status = fault.status
@@ -83,7 +75,7 @@ func (s *ResponseServer) serve(w http.ResponseWriter, r *http.Request) {
 	// request recorded.
 	s.add(req)
 
-	if fault != nil && fault.apply(w, r, protocolS3, s.closed) {
+	if faulted && fault.apply(w, r, localrun.ProtocolS3, s.closed) {
 		return
 	}
 	w.WriteHeader(http.StatusOK)
@@ -102,15 +94,9 @@ func (s *ResponseServer) add(req Request) {
 // of Always applies it to every request. Status(500), Status(403), Reset,
 // Hang and Delay(d) are the faults a response URL meets.
 func (s *ResponseServer) Fail(n int, f Fault) {
-	if n == 0 {
-		return
-	}
-	if n < 0 {
-		n = Always
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, &pending{fault: f, left: n})
+	s.faults.add(n, f)
 }
 
 // Requests returns the requests received so far, faulted ones included, in

@@ -4,14 +4,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/ecr-stack/ecr-stack/internal/localrun"
 )
 
-// Static credentials moto accepts.
+// The region the functions run in, and the account moto answers for.
 const (
-	accessKeyID     = "testing"
-	secretAccessKey = "testing"
-	region          = "us-east-1"
-	account         = "123456789012" // moto's default account
+	region  = localrun.DefaultRegion
+	account = "123456789012" // moto's default account
 )
 
 // The self-service request source and the repository prefix the ensure-repo
@@ -49,8 +49,8 @@ func functionEnv(function, topicARN string) []string {
 // awsEnv returns the credentials, region and endpoint a function runs with.
 func awsEnv(endpoint string) []string {
 	return []string{
-		"AWS_ACCESS_KEY_ID=" + accessKeyID,
-		"AWS_SECRET_ACCESS_KEY=" + secretAccessKey,
+		"AWS_ACCESS_KEY_ID=" + localrun.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + localrun.SecretAccessKey,
 		"AWS_REGION=" + region,
 		"AWS_DEFAULT_REGION=" + region,
 		"AWS_ENDPOINT_URL=" + endpoint,

@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+
+	"github.com/ecr-stack/ecr-stack/internal/localrun"
 )
 
 func TestQuantile(t *testing.T) {
@@ -339,82 +339,6 @@ func TestCalls(t *testing.T) {
 	}
 }
 
-func TestOperation(t *testing.T) {
-	const auth = "AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/%s/aws4_request, " +
-		"SignedHeaders=host, Signature=x"
-	tests := []struct {
-		name string
-		req  func() *http.Request
-		want string
-	}{
-		{
-			name: "json target",
-			req: func() *http.Request {
-				r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("{}"))
-				r.Header.Set("X-Amz-Target", "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories")
-				r.Header.Set("Authorization", strings.Replace(auth, "%s", "ecr", 1))
-				return r
-			},
-			want: "ECR.DescribeRepositories",
-		},
-		{
-			name: "ssm target without signature",
-			req: func() *http.Request {
-				r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("{}"))
-				r.Header.Set("X-Amz-Target", "AmazonSSM.GetParameter")
-				return r
-			},
-			want: "SSM.GetParameter",
-		},
-		{
-			name: "query form body",
-			req: func() *http.Request {
-				r := httptest.NewRequest(http.MethodPost, "/",
-					strings.NewReader("Action=Publish&Version=2010-03-31&Message=hi"))
-				r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-				r.Header.Set("Authorization", strings.Replace(auth, "%s", "sns", 1))
-				return r
-			},
-			want: "SNS.Publish",
-		},
-		{
-			name: "connect",
-			req: func() *http.Request {
-				r := httptest.NewRequest(http.MethodConnect, "/", nil)
-				r.Host = "ecr.us-east-1.amazonaws.com:443"
-				return r
-			},
-			want: "CONNECT ecr.us-east-1.amazonaws.com:443",
-		},
-		{
-			name: "plain request",
-			req: func() *http.Request {
-				return httptest.NewRequest(http.MethodGet, "/latest/api/token", nil)
-			},
-			want: "unknown.GET /latest/api/token",
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := tt.req()
-			if got := operation(r); got != tt.want {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
-
-	t.Run("form body kept", func(t *testing.T) {
-		const body = "Action=Publish&Message=hi"
-		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
-		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		operation(r)
-		got, err := io.ReadAll(r.Body)
-		if err != nil || string(got) != body {
-			t.Errorf("got body %q, %v, want %q", got, err, body)
-		}
-	})
-}
-
 func TestGeneratedFindings(t *testing.T) {
 	const total = 2500
 	p, err := startProxy("")
@@ -424,7 +348,7 @@ func TestGeneratedFindings(t *testing.T) {
 	defer p.Close()
 	p.generate(total)
 
-	client := ecr.NewFromConfig(motoConfig(p.URL))
+	client := ecr.NewFromConfig(localrun.EndpointConfig(p.URL))
 	pages := ecr.NewDescribeImageScanFindingsPaginator(client, &ecr.DescribeImageScanFindingsInput{
 		RepositoryName: aws.String("team/app"),
 		ImageId:        &ecrtypes.ImageIdentifier{ImageDigest: aws.String("sha256:ab")},
@@ -496,34 +420,6 @@ func TestGeneratedCounts(t *testing.T) {
 				t.Errorf("generatedCounts(%d): got %v, want %v", tt.total, got, tt.want)
 			}
 		}
-	}
-}
-
-func TestProxyForwards(t *testing.T) {
-	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		w.Write(append([]byte("got "), b...))
-	}))
-	defer backend.Close()
-	p, err := startProxy(backend.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-
-	req, _ := http.NewRequest(http.MethodPost, p.URL+"/", strings.NewReader("Action=Publish"))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if got, want := string(body), "got Action=Publish"; got != want {
-		t.Errorf("got %q, want %q", got, want)
-	}
-	if got := p.Calls(); !slices.Equal(got, []string{"unknown.Publish"}) {
-		t.Errorf("got calls %q, want [unknown.Publish]", got)
 	}
 }
 

@@ -135,7 +135,7 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	}
 
 	b.tab.note("Machine: %s, %d CPUs, %s/%s, %s. Load average %s at the start, %s at the end "+
-		"(other work ran at the same time). Took %s.", orUnknown(cpuModel()), runtime.NumCPU(),
+		"(other work ran at the same time). Took %s.", cpuModel(), runtime.NumCPU(),
 		runtime.GOOS, runtime.GOARCH, runtime.Version(), loadBefore, loadAverage(),
 		time.Since(started).Round(time.Second))
 	b.tab.note("Produced by `make bench` (go run ./internal/cmd/bench) on %s.",

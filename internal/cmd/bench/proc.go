@@ -73,11 +73,11 @@ func loadAverage() string {
 	return strings.Join(f[:3], " ")
 }
 
-// cpuModel returns the CPU model name from /proc/cpuinfo, or "".
+// cpuModel returns the CPU model name from /proc/cpuinfo, or "unknown".
 func cpuModel() string {
 	b, err := os.ReadFile("/proc/cpuinfo")
 	if err != nil {
-		return ""
+		return "unknown"
 	}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
@@ -86,5 +86,5 @@ func cpuModel() string {
 			return strings.TrimSpace(v)
 		}
 	}
-	return ""
+	return "unknown"
 }

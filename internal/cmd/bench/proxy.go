@@ -1,109 +1,61 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httputil"
-	"net/url"
 	"strconv"
-	"strings"
 	"sync"
-	"time"
+
+	"github.com/ecr-stack/ecr-stack/internal/localrun"
 )
 
-// maxRequestBody bounds how much of a request body the proxy reads to name
-// its operation.
+// maxRequestBody bounds how much of a DescribeImageScanFindings request body
+// the proxy reads.
 const maxRequestBody = 8 << 20
 
-// proxy is an HTTP reverse proxy in front of moto that records the operation
-// of every request it receives, named "Service.Operation" (e.g.
-// "ECR.DescribeRepositories", "SSM.GetParameter", "SNS.Publish"). When told
-// to, it answers ECR DescribeImageScanFindings itself with generated pages,
-// because moto lists one finding per scan. Without a target it answers
-// everything with 502 after recording it, which suits a check that nothing
-// calls at all; it also records CONNECT requests, so it can stand in as
-// HTTPS_PROXY.
+// proxy is a localrun.Proxy in front of moto that records the operation of
+// every request it receives (e.g. "ECR.DescribeRepositories", "SNS.Publish").
+// When told to, it answers ECR DescribeImageScanFindings itself with
+// generated pages, because moto lists one finding per scan. Without a target
+// it answers everything else with 502 after recording it, which suits a check
+// that nothing calls at all; it also records CONNECT requests, so it can
+// stand in as HTTPS_PROXY.
 type proxy struct {
-	// URL is the proxy's base URL, http://127.0.0.1:PORT.
-	URL string
-
-	srv       *http.Server
-	transport *http.Transport
+	*localrun.Proxy
 
 	mu       sync.Mutex
-	calls    []string
 	findings int // generated findings in all; 0: forward to the target
 }
 
 // startProxy starts a proxy in front of target, "" for none, on a free
 // loopback port.
 func startProxy(target string) (*proxy, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p := &proxy{}
+	rec, err := localrun.StartProxy(target, p.intercept)
 	if err != nil {
-		return nil, fmt.Errorf("starting proxy: %w", err)
+		return nil, err
 	}
-	p := &proxy{URL: "http://" + l.Addr().String()}
-	p.transport = http.DefaultTransport.(*http.Transport).Clone()
-	p.transport.Proxy = nil
-
-	var rp http.Handler
-	if target != "" {
-		u, err := url.Parse(target)
-		if err != nil {
-			l.Close()
-			return nil, fmt.Errorf("starting proxy for %q: %w", target, err)
-		}
-		rp = &httputil.ReverseProxy{
-			Rewrite:   func(r *httputil.ProxyRequest) { r.SetURL(u) },
-			Transport: p.transport,
-			ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-				http.Error(w, "proxy: "+err.Error(), http.StatusBadGateway)
-			},
-		}
-	}
-
-	p.srv = &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			op := operation(r)
-			total := p.record(op)
-			switch {
-			case op == "ECR.DescribeImageScanFindings" && total > 0:
-				servePage(w, r, total)
-			case rp == nil:
-				http.Error(w, "proxy: no target", http.StatusBadGateway)
-			default:
-				rp.ServeHTTP(w, r)
-			}
-		}),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
-	go p.srv.Serve(l)
+	p.Proxy = rec
 	return p, nil
 }
 
-// Close stops the proxy.
-func (p *proxy) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	err := p.srv.Shutdown(ctx)
-	if err != nil {
-		err = p.srv.Close()
+// intercept answers DescribeImageScanFindings with a generated page when the
+// proxy generates findings, and reports whether it did.
+func (p *proxy) intercept(w http.ResponseWriter, r *http.Request, op string,
+	_ localrun.Protocol) bool {
+	if op != "ECR.DescribeImageScanFindings" {
+		return false
 	}
-	p.transport.CloseIdleConnections()
-	return err
-}
-
-// record notes a call of op and returns the number of findings to generate.
-func (p *proxy) record(op string) int {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.calls = append(p.calls, op)
-	return p.findings
+	total := p.findings
+	p.mu.Unlock()
+	if total == 0 {
+		return false
+	}
+	servePage(w, r, total)
+	return true
 }
 
 // generate makes the proxy answer DescribeImageScanFindings with n generated
@@ -112,109 +64,6 @@ func (p *proxy) generate(n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.findings = n
-}
-
-// Calls returns the operations received so far, in order of arrival.
-func (p *proxy) Calls() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string(nil), p.calls...)
-}
-
-// Reset forgets the calls received.
-func (p *proxy) Reset() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.calls = nil
-}
-
-// jsonTargets maps the X-Amz-Target prefixes of JSON protocols to service
-// names.
-var jsonTargets = map[string]string{
-	"AmazonEC2ContainerRegistry_V20150921": "ECR",
-	"AmazonSSM":                            "SSM",
-	"AmazonSQS":                            "SQS",
-	"AWSEvents":                            "EventBridge",
-	"AWSSecurityTokenServiceV20110615":     "STS",
-}
-
-// signingNames maps SigV4 signing names to service names.
-var signingNames = map[string]string{
-	"ecr": "ECR", "ssm": "SSM", "sns": "SNS", "sqs": "SQS", "sts": "STS", "s3": "S3",
-	"events": "EventBridge",
-}
-
-// operation names the AWS operation of r as "Service.Operation". A
-// query-protocol body is read and put back for forwarding. Requests that are
-// not AWS calls are named by method and URL, e.g. "CONNECT ecr.amazonaws.com:443".
-func operation(r *http.Request) string {
-	if r.Method == http.MethodConnect {
-		return "CONNECT " + r.Host
-	}
-	service := signingNames[signingName(r.Header.Get("Authorization"))]
-
-	if target := r.Header.Get("X-Amz-Target"); target != "" {
-		prefix, op, ok := strings.Cut(target, ".")
-		if !ok {
-			return orUnknown(service) + "." + target
-		}
-		if s, ok := jsonTargets[prefix]; ok {
-			service = s
-		} else if service == "" {
-			service = prefix
-		}
-		return service + "." + op
-	}
-	if action := formAction(r); action != "" {
-		return orUnknown(service) + "." + action
-	}
-	return orUnknown(service) + "." + r.Method + " " + r.URL.Path
-}
-
-// orUnknown returns s, or "unknown" when s is empty.
-func orUnknown(s string) string {
-	if s == "" {
-		return "unknown"
-	}
-	return s
-}
-
-// signingName returns the service of a SigV4 Authorization header's
-// credential scope, "" when there is none.
-func signingName(auth string) string {
-	_, after, ok := strings.Cut(auth, "Credential=")
-	if !ok {
-		return ""
-	}
-	cred, _, _ := strings.Cut(after, ",")
-	// AKID/date/region/service/aws4_request
-	parts := strings.Split(strings.TrimSpace(cred), "/")
-	if len(parts) < 5 {
-		return ""
-	}
-	return parts[3]
-}
-
-// formAction returns the Action of a query-protocol request, from the URL or
-// a form body, which it reads and puts back.
-func formAction(r *http.Request) string {
-	if a := r.URL.Query().Get("Action"); a != "" {
-		return a
-	}
-	ct := r.Header.Get("Content-Type")
-	if r.Body == nil || !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
-		return ""
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody))
-	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
-	if err != nil {
-		return ""
-	}
-	values, err := url.ParseQuery(string(body))
-	if err != nil {
-		return ""
-	}
-	return values.Get("Action")
 }
 
 // findingsPage is the number of findings per generated page, the most ECR
