@@ -116,7 +116,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatalf("got %d alerts, want 1", len(msgs))
 		}
 		n := testsupport.DecodeNotification(t, msgs[0])
-		if want := "1 HIGH in " + repo + ":1.4.2 (+1 tags)"; n.Subject != want {
+		if want := "1 HIGH in " + repo + ":1.4.2 (+1 tag)"; n.Subject != want {
 			t.Errorf("got subject %q, want %q", n.Subject, want)
 		}
 		for _, want := range []string{
@@ -146,10 +146,17 @@ func TestEndToEnd(t *testing.T) {
 			if json.Unmarshal(line, &rec) != nil || rec["message"] != "alert published" {
 				continue
 			}
+			if published {
+				t.Errorf("got a second \"alert published\" line: %s", line)
+			}
 			published = true
-			for _, key := range []string{"requestId", "repository", "digest", "severity", "topic"} {
+			for _, key := range []string{"requestId", "event_id", "repository", "digest",
+				"severity", "topic", "message_id"} {
 				if s, _ := rec[key].(string); s == "" {
 					t.Errorf("got log line without %s: %s", key, line)
+				}
+				if n := bytes.Count(line, []byte(`"`+key+`":`)); n > 1 {
+					t.Errorf("got %s %d times, want once: %s", key, n, line)
 				}
 			}
 		}

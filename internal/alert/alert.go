@@ -156,9 +156,14 @@ func attributes(s scan.Scan, counts scan.Counts) map[string]Attribute {
 }
 
 // severityValue is the severity attribute: the worst severity, NONE for a
-// clean scan, UNKNOWN when the findings are unknown.
+// clean scan, UNKNOWN when the findings or their severity are unknown. An
+// unrecognized severity is UNKNOWN too, so that filter policies meet no value
+// besides the severities' names, NONE and UNKNOWN.
 func severityValue(s scan.Scan, counts scan.Counts) string {
 	if s.Finding != nil {
+		if !s.Finding.Severity.Valid() {
+			return SeverityUnknown
+		}
 		return s.Finding.Severity.String()
 	}
 	if s.Failed || s.Unsupported || !counts.Reported() {

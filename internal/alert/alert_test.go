@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -137,6 +138,17 @@ func renderCases(t testing.TB) []renderCase {
 	unsupported := parseSample(t, "ecr-scan-failed.json")
 	unsupported.Status, unsupported.Failed, unsupported.Unsupported = "UNSUPPORTED_IMAGE", false, true
 
+	unrecognized := parseSample(t, "ecr-scan-complete-with-findings.json")
+	unrecognized.Tags = []string{"1.4.2", "latest"}
+	unrecognizedFindings := []scan.Finding{
+		{ID: "CVE-2024-0002", Severity: scan.High, Score: 7.5, Package: "zlib",
+			Installed: "1.2.13", FixedIn: "1.3"},
+		{ID: "CVE-2024-0003", Severity: scan.Unrecognized, Package: "zlib",
+			Installed: "1.2.13"},
+		{ID: "CVE-2024-0004", Severity: scan.Unrecognized},
+	}
+	unrecognized.Counts = tally(unrecognizedFindings)
+
 	return []renderCase{
 		{name: "many", s: manyScan, findings: many,
 			contains: []string{"Top 20 of 40 findings", "... and 20 more"}},
@@ -180,6 +192,10 @@ func renderCases(t testing.TB) []renderCase {
 			contains: []string{"Finding ARN:", "example-lib 1.0.0-1.example (no fixed version listed)",
 				"Example vulnerability description."}},
 		{name: "long-names", s: long, findings: generate(2)},
+		{name: "unrecognized", s: unrecognized, findings: unrecognizedFindings,
+			subject: "1 HIGH, 2 other in example-team/example-app:1.4.2 (+1 tag)",
+			contains: []string{"found 3 vulnerabilities: 1 HIGH, 2 other.",
+				"  other               2\n", "CVE-2024-0003  OTHER"}},
 	}
 }
 
@@ -315,6 +331,94 @@ func TestRenderFitsSNS(t *testing.T) {
 	}
 }
 
+// TestRenderGrammar checks that counts of one read in the singular, and how
+// findings of an unrecognized severity read.
+func TestRenderGrammar(t *testing.T) {
+	one := []scan.Finding{{ID: "CVE-1", Severity: scan.High, Score: 7}}
+	two := []scan.Finding{one[0], {ID: "CVE-2", Severity: scan.Low}}
+	base := scan.Scan{Source: scan.ImageScan, Kind: scan.Basic, Repository: "team/app",
+		Digest: "sha256:" + strings.Repeat("1", 64), Status: "COMPLETE",
+		Tags: []string{"1.4.2"}}
+	withTags := func(tags ...string) scan.Scan {
+		s := base
+		s.Tags = tags
+		return s
+	}
+	var unrecognized scan.Counts
+	unrecognized.Set(scan.Unrecognized, 4)
+	onlyUnrecognized := base
+	onlyUnrecognized.Counts = unrecognized
+	unrecognizedFinding := base
+	unrecognizedFinding.Source, unrecognizedFinding.Kind = scan.InspectorFinding, scan.Enhanced
+	unrecognizedFinding.Finding = &scan.Finding{ID: "CVE-7", Severity: scan.Unrecognized}
+	unrecognizedFinding.Counts.Set(scan.Unrecognized, 1)
+	notes := make([]string, maxNotes+1)
+	for i := range notes {
+		notes[i] = "note " + strconv.Itoa(i)
+	}
+
+	tests := []struct {
+		name         string
+		s            scan.Scan
+		findings     []scan.Finding
+		opts         Options
+		wantSubject  string
+		want         []string
+		wantNot      []string
+		wantSeverity string
+	}{
+		{name: "one more tag", s: withTags("1.4.2", "latest"), findings: one,
+			wantSubject: "1 HIGH in team/app:1.4.2 (+1 tag)",
+			want:        []string{"found 1 vulnerability: 1 HIGH.", "1 finding, worst first"}},
+		{name: "two more tags", s: withTags("1.4.2", "1.4", "latest"), findings: two,
+			wantSubject: "1 HIGH, 1 LOW in team/app:1.4.2 (+2 tags)",
+			want:        []string{"found 2 vulnerabilities", "2 findings, worst first"}},
+		{name: "one more finding", s: base, findings: two, opts: Options{MaxFindings: 1},
+			wantSubject: "1 HIGH, 1 LOW in team/app:1.4.2",
+			want:        []string{"Top 1 of 2 findings", "... and 1 more; see"}},
+		{name: "one suppressed", s: base, findings: one,
+			opts: Options{Suppressed: 1, SuppressedIDs: []string{"CVE-9"}},
+			want: []string{"1 finding left out by suppressions"}},
+		{name: "one more note", s: base, findings: one, opts: Options{Notes: notes},
+			want: []string{"  - and 1 more note\n"}, wantNot: []string{"more notes"}},
+		{name: "a finding of an unrecognized severity", s: unrecognizedFinding,
+			wantSubject:  "OTHER CVE-7 in team/app:1.4.2",
+			want:         []string{"Amazon Inspector reports OTHER CVE-7 in team/app:1.4.2."},
+			wantSeverity: SeverityUnknown},
+		{name: "only unrecognized severities", s: onlyUnrecognized,
+			wantSubject: "4 other in team/app:1.4.2", wantSeverity: SeverityUnknown,
+			want: []string{"found 4 vulnerabilities: 4 other.",
+				"  other               4\n"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := tt.s
+			if !s.Counts.Reported() {
+				s.Counts = tally(tt.findings)
+			}
+			m := Render(s, tt.findings, tt.opts)
+			checkRules(t, m, MaxPublishSize)
+			if tt.wantSubject != "" && m.Subject != tt.wantSubject {
+				t.Errorf("got subject %q, want %q", m.Subject, tt.wantSubject)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(m.Body, w) {
+					t.Errorf("got a body without %q:\n%s", w, m.Body)
+				}
+			}
+			for _, w := range tt.wantNot {
+				if strings.Contains(m.Body, w) {
+					t.Errorf("got a body with %q, want none:\n%s", w, m.Body)
+				}
+			}
+			got := m.Attributes[AttrSeverity].StringValue
+			if tt.wantSeverity != "" && got != tt.wantSeverity {
+				t.Errorf("got severity attribute %q, want %q", got, tt.wantSeverity)
+			}
+		})
+	}
+}
+
 func TestSubjectFits(t *testing.T) {
 	all := scan.Counts{}
 	for _, s := range scan.Severities() {
@@ -419,30 +523,213 @@ func TestTop(t *testing.T) {
 	}
 }
 
-func FuzzRender(f *testing.F) {
-	f.Add("example-team/example-app", "1.0.0", "COMPLETE", "CVE-2024-1", "https://x", uint16(30),
-		uint8(5), uint16(20), "01234567-89ab")
-	f.Add("", "", "", "", "", uint16(0), uint8(0), uint16(0), "")
-	f.Add(strings.Repeat("a", 300), "\x00\xff\u2028", "FAILED", "\n", "\t", uint16(2000),
-		uint8(255), uint16(1000), strings.Repeat("é", 100))
-	f.Fuzz(func(t *testing.T, repo, tag, status, id, uri string, n uint16, flags uint8,
-		max uint16, eventID string) {
-		s := scan.Scan{Repository: repo, Tags: []string{tag, tag + "x"}, Status: status,
-			EventID: eventID, Region: "us-east-1", RegistryID: "123456789012",
-			Digest: "sha256:" + strings.Repeat("1", 64), Kind: scan.Basic}
-		if flags&1 != 0 {
-			s.Failed = true
+// fuzzSeedPatterns match the events whose scans seed FuzzRender: the
+// samples in testdata and the scan-notifier samples in events/.
+var fuzzSeedPatterns = []string{
+	filepath.Join("testdata", "*.json"),
+	filepath.Join("..", "..", "events", "scan-notifier-*.json"),
+}
+
+// seedScan is a scan read from a sample, and the file it came from.
+type seedScan struct {
+	file string
+	scan scan.Scan
+}
+
+// seedScans reads every event fuzzSeedPatterns match with scan.Parse and
+// returns the scans, leaving out events scan-notifier ignores. It fails when
+// a pattern matches nothing or an event cannot be read.
+func seedScans(t testing.TB) []seedScan {
+	t.Helper()
+	var out []seedScan
+	for _, pattern := range fuzzSeedPatterns {
+		files, err := filepath.Glob(pattern)
+		if err != nil || len(files) == 0 {
+			t.Fatalf("got no seed files (%v), want %s", err, pattern)
 		}
-		if flags&2 != 0 {
-			s.Finding = &scan.Finding{ID: id, URI: uri, Severity: scan.Severity(flags % 7)}
+		for _, file := range files {
+			raw, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := scan.Parse(raw)
+			if errors.Is(err, scan.ErrIgnored) {
+				continue
+			}
+			if err != nil {
+				t.Fatalf("parsing %s: %v", file, err)
+			}
+			out = append(out, seedScan{file: file, scan: s})
+		}
+	}
+	return out
+}
+
+// The bits of FuzzRender's flags argument.
+const (
+	fuzzFailed        = 1 << 0 // the scan failed
+	fuzzFinding       = 1 << 1 // the scan is an Inspector2 Finding
+	fuzzTally         = 1 << 2 // counts come from the generated findings
+	fuzzUnsupported   = 1 << 3 // the image cannot be scanned
+	fuzzEnhanced      = 1 << 4 // enhanced scanning
+	fuzzSeverityShift = 5      // the top 3 bits hold the finding's severity + 1
+)
+
+// fuzzInput holds FuzzRender's arguments.
+type fuzzInput struct {
+	repo, tags, status, counts, id, uri, digest, region, registry, eventID string
+
+	n, max uint16
+	flags  uint8
+}
+
+// fuzzArgs returns FuzzRender's arguments for a scan: its fields, its
+// counts as encodeCounts writes them, no generated findings and the default
+// list length.
+func fuzzArgs(s scan.Scan) fuzzInput {
+	var flags int
+	if s.Failed {
+		flags |= fuzzFailed
+	}
+	if s.Unsupported {
+		flags |= fuzzUnsupported
+	}
+	if s.Kind == scan.Enhanced {
+		flags |= fuzzEnhanced
+	}
+	in := fuzzInput{repo: s.Repository, tags: strings.Join(s.Tags, "\n"), status: s.Status,
+		counts: encodeCounts(s.Counts), digest: s.Digest, region: s.Region,
+		registry: s.RegistryID, eventID: s.EventID, max: defaultMaxFindings}
+	if s.Finding != nil {
+		flags |= fuzzFinding | (int(s.Finding.Severity)+1)<<fuzzSeverityShift
+		in.id, in.uri = s.Finding.ID, s.Finding.URI
+	}
+	in.flags = uint8(flags)
+	return in
+}
+
+// encodeCounts writes counts as "CRITICAL=2,OTHER=1,TOTAL=9": "" when none
+// were reported and "{}" when the report is empty.
+func encodeCounts(c scan.Counts) string {
+	if !c.Reported() {
+		return ""
+	}
+	var items []string
+	for _, sev := range append(scan.Severities(), scan.Unrecognized) {
+		if n, ok := c.Get(sev); ok {
+			items = append(items, sev.String()+"="+strconv.Itoa(n))
+		}
+	}
+	if total, ok := c.ReportedTotal(); ok {
+		items = append(items, "TOTAL="+strconv.Itoa(total))
+	}
+	if len(items) == 0 {
+		return "{}"
+	}
+	return strings.Join(items, ",")
+}
+
+// decodeCounts reads what encodeCounts writes, skipping malformed items and
+// counts beyond what an event may carry.
+func decodeCounts(text string) scan.Counts {
+	var c scan.Counts
+	if text == "" {
+		return c
+	}
+	c.MarkReported()
+	for item := range strings.SplitSeq(text, ",") {
+		name, value, ok := strings.Cut(item, "=")
+		n, err := strconv.Atoi(value)
+		if !ok || err != nil || n > 1<<30 {
+			continue
+		}
+		if name == "TOTAL" {
+			c.SetTotal(n)
+			continue
+		}
+		c.Set(scan.ReadSeverity(name), n)
+	}
+	return c
+}
+
+// TestFuzzRenderSeeds checks that FuzzRender is seeded with the scan of every
+// scan-notifier sample in events/ that is not ignored, with its counts intact.
+func TestFuzzRenderSeeds(t *testing.T) {
+	events, err := filepath.Glob(filepath.Join("..", "..", "events", "scan-notifier-*.json"))
+	if err != nil || len(events) == 0 {
+		t.Fatalf("got no scan-notifier samples (%v), want some in events/", err)
+	}
+	seeded := map[string]scan.Scan{}
+	for _, s := range seedScans(t) {
+		seeded[s.file] = s.scan
+	}
+	for _, file := range events {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			raw, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := scan.Parse(raw)
+			if errors.Is(err, scan.ErrIgnored) {
+				return
+			}
+			got, ok := seeded[file]
+			if !ok {
+				t.Fatalf("got no seed from %s, want one", file)
+			}
+			if got.EventID != want.EventID || got.Counts != want.Counts {
+				t.Errorf("got seed %q with counts %v, want %q with %v", got.EventID,
+					got.Counts, want.EventID, want.Counts)
+			}
+			if c := decodeCounts(encodeCounts(want.Counts)); c != want.Counts {
+				t.Errorf("got counts %v after encoding, want %v", c, want.Counts)
+			}
+		})
+	}
+}
+
+// FuzzRender renders arbitrary scans and findings, seeded with the scans of
+// the sample events (see fuzzSeedPatterns) and a few extreme inputs, and
+// asserts the rules of checkRules: a printable ASCII subject within
+// MaxSubjectLen, a publish within MaxPublishSize, text-only UTF-8, every
+// attribute, and FIFO ids SNS accepts.
+func FuzzRender(f *testing.F) {
+	for _, s := range seedScans(f) {
+		a := fuzzArgs(s.scan)
+		f.Add(a.repo, a.tags, a.status, a.counts, a.id, a.uri, a.digest, a.region, a.registry,
+			a.eventID, a.n, a.flags, a.max)
+	}
+	f.Add("example-team/example-app", "1.0.0\nlatest", "COMPLETE", "CRITICAL=2,OTHER=1",
+		"CVE-2024-1", "https://x", "sha256:"+strings.Repeat("1", 64), "us-east-1",
+		"123456789012", "01234567-89ab", uint16(30), uint8(5), uint16(20))
+	f.Add("", "", "", "", "", "", "", "", "", "", uint16(0), uint8(0), uint16(0))
+	f.Add(strings.Repeat("a", 300), "\x00\xff\u2028", "FAILED", "{}", "\n", "\t", "x",
+		strings.Repeat("é", 40), "\r", strings.Repeat("é", 100), uint16(2000), uint8(255),
+		uint16(1000))
+	f.Fuzz(func(t *testing.T, repo, tags, status, counts, id, uri, digest, region,
+		registry, eventID string, n uint16, flags uint8, max uint16) {
+		s := scan.Scan{Repository: repo, Status: status, EventID: eventID, Region: region,
+			RegistryID: registry, Digest: digest, Kind: scan.Basic,
+			Counts: decodeCounts(counts)}
+		if tags != "" {
+			s.Tags = strings.Split(tags, "\n")
+		}
+		s.Failed = flags&fuzzFailed != 0
+		s.Unsupported = flags&fuzzUnsupported != 0
+		if flags&fuzzEnhanced != 0 {
+			s.Kind = scan.Enhanced
+		}
+		if flags&fuzzFinding != 0 {
+			sev := scan.Severity(int(flags>>fuzzSeverityShift) - 1)
+			s.Finding = &scan.Finding{ID: id, URI: uri, Severity: sev}
 		}
 		findings := make([]scan.Finding, int(n)%3000)
 		for i := range findings {
 			findings[i] = scan.Finding{ID: id + strconv.Itoa(i), URI: uri, Package: repo,
-				Installed: tag, FixedIn: status, Severity: scan.Severity(i % 7),
+				Installed: tags, FixedIn: status, Severity: scan.Severity(i%8 - 1),
 				Score: float64(i%11) - 0.5}
 		}
-		if flags&4 != 0 {
+		if flags&fuzzTally != 0 {
 			s.Counts = tally(findings)
 			s.Counts.SetTotal(int(n) * int(flags))
 		}

@@ -268,7 +268,7 @@ func notes(s scan.Scan, counts scan.Counts, findings []scan.Finding, opts Option
 	}
 	for i, n := range opts.Notes {
 		if i == maxNotes {
-			list = append(list, fmt.Sprintf("and %d more notes", len(opts.Notes)-i))
+			list = append(list, "and "+plural(len(opts.Notes)-i, "more note", "more notes"))
 			break
 		}
 		if n = oneLine(n, maxNote); n != "" {

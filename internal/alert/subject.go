@@ -37,7 +37,7 @@ func subject(s scan.Scan, counts scan.Counts) string {
 	ref := ascii(imageRef(s))
 	var more string
 	if len(s.Tags) > 1 {
-		more = " (+" + strconv.Itoa(len(s.Tags)-1) + " tags)"
+		more = " (+" + plural(len(s.Tags)-1, "tag", "tags") + ")"
 	}
 	return fit(parts, link, ref, more)
 }

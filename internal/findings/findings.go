@@ -140,7 +140,7 @@ func (r *Reader) Read(ctx context.Context, img Image) (Result, error) {
 
 	var (
 		res        Result
-		top        = topN{max: r.opts.MaxFindings, items: make([]scan.Finding, 0, r.opts.MaxFindings)}
+		top        = newTopN(r.opts.MaxFindings)
 		counts     scan.Counts
 		suppressed scan.Counts
 		reported   scan.Counts
@@ -167,7 +167,8 @@ func (r *Reader) Read(ctx context.Context, img Image) (Result, error) {
 		}
 		out, err := pages.NextPage(ctx)
 		if err != nil {
-			return Result{}, fmt.Errorf("describing scan findings of image %q: %w", img, notFound(err))
+			return Result{}, fmt.Errorf("describing scan findings of image %q: %w", img,
+				notFound(err))
 		}
 		res.Pages++
 
@@ -221,25 +222,38 @@ func notFound(err error) error {
 	return err
 }
 
-// flattenCounts turns ECR's findingSeverityCounts into scan.Counts, skipping
-// keys that are not severities.
+// flattenCounts turns ECR's findingSeverityCounts into scan.Counts the way
+// scan reads an event's counts: a TOTAL becomes the reported total, and a key
+// that names no known severity counts as scan.Unrecognized rather than being
+// lost.
 func flattenCounts(m map[string]int32) scan.Counts {
 	var c scan.Counts
 	if m == nil {
 		return c
 	}
 	c.MarkReported()
+	total, hasTotal := 0, false
 	for k, n := range m {
-		if sev, ok := scan.ParseSeverity(k); ok {
-			c.Add(sev, int(n))
+		if strings.EqualFold(strings.TrimSpace(k), "TOTAL") {
+			total, hasTotal = int(n), true
+			continue
 		}
+		sev, ok := scan.ParseSeverity(k)
+		if !ok {
+			sev = scan.Unrecognized
+		}
+		c.Add(sev, int(n))
+	}
+	if hasTotal {
+		c.SetTotal(total)
 	}
 	return c
 }
 
-// subtract returns a less b per severity, never below zero.
+// subtract returns a less b per severity, scan.Unrecognized included, never
+// below zero.
 func subtract(a, b scan.Counts) scan.Counts {
-	for _, sev := range scan.Severities() {
+	for _, sev := range append(scan.Severities(), scan.Unrecognized) {
 		if n, ok := b.Get(sev); ok && n > 0 {
 			a.Add(sev, -n)
 		}
@@ -255,7 +269,7 @@ func flattenBasic(f *types.ImageScanFinding) scan.Finding {
 		URI:         aws.ToString(f.Uri),
 		Description: clip(aws.ToString(f.Description), maxDescription),
 	}
-	out.Severity, _ = scan.ParseSeverity(string(f.Severity))
+	out.Severity = scan.ReadSeverity(string(f.Severity))
 	var cvss3, cvss2 string
 	for _, a := range f.Attributes {
 		switch aws.ToString(a.Key) {
@@ -286,7 +300,7 @@ func flattenEnhanced(f *types.EnhancedImageScanFinding) scan.Finding {
 		ARN:         aws.ToString(f.FindingArn),
 		Score:       f.Score,
 	}
-	out.Severity, _ = scan.ParseSeverity(aws.ToString(f.Severity))
+	out.Severity = scan.ReadSeverity(aws.ToString(f.Severity))
 	if out.Score == 0 && f.ScoreDetails != nil && f.ScoreDetails.Cvss != nil {
 		out.Score = f.ScoreDetails.Cvss.Score
 	}
@@ -346,6 +360,12 @@ func clip(s string, n int) string {
 type topN struct {
 	max   int
 	items []scan.Finding
+}
+
+// newTopN returns a topN that keeps the best n findings, with room for
+// them allocated once.
+func newTopN(n int) topN {
+	return topN{max: n, items: make([]scan.Finding, 0, n)}
 }
 
 // offer keeps f when it is among the best max seen so far.

@@ -515,6 +515,14 @@ func TestFlattenEnhanced(t *testing.T) {
 			},
 		},
 		{
+			name: "an unrecognized severity",
+			in: types.EnhancedImageScanFinding{
+				Severity: aws.String("URGENT"),
+				Title:    aws.String("CVE-2 - zlib"),
+			},
+			want: scan.Finding{ID: "CVE-2", Title: "CVE-2 - zlib", Severity: scan.Unrecognized},
+		},
+		{
 			name: "untriaged, no package details",
 			in: types.EnhancedImageScanFinding{
 				Severity: aws.String("UNTRIAGED"),
@@ -533,6 +541,112 @@ func TestFlattenEnhanced(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := flattenEnhanced(&tt.in); got != tt.want {
 				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// pageAPI answers every call with the same page.
+type pageAPI struct {
+	page *ecr.DescribeImageScanFindingsOutput
+}
+
+// DescribeImageScanFindings implements API.
+func (p pageAPI) DescribeImageScanFindings(context.Context, *ecr.DescribeImageScanFindingsInput,
+	...func(*ecr.Options)) (*ecr.DescribeImageScanFindingsOutput, error) {
+	return p.page, nil
+}
+
+// TestReadUnrecognizedSeverities checks that findings and counts of a
+// severity ECR does not document are kept as scan.Unrecognized, in the counts
+// of a complete read and of a truncated one alike.
+func TestReadUnrecognizedSeverities(t *testing.T) {
+	page := &ecr.DescribeImageScanFindingsOutput{
+		ImageScanStatus: &types.ImageScanStatus{Status: types.ScanStatusComplete},
+		ImageScanFindings: &types.ImageScanFindings{
+			FindingSeverityCounts: map[string]int32{"URGENT": 2, "HIGH": 1},
+			Findings: []types.ImageScanFinding{
+				{Name: aws.String("CVE-1"), Severity: "URGENT"},
+				{Name: aws.String("CVE-2"), Severity: "URGENT"},
+				{Name: aws.String("CVE-3"), Severity: types.FindingSeverityHigh},
+			},
+		},
+	}
+	tests := []struct {
+		name           string
+		page           *ecr.DescribeImageScanFindingsOutput
+		opts           Options
+		wantOther      int
+		wantTruncated  bool
+		wantSeverities []scan.Severity
+	}{
+		{"complete", page, Options{}, 2, false,
+			[]scan.Severity{scan.High, scan.Unrecognized, scan.Unrecognized}},
+		{"truncated takes the scan's counts", withToken(page), Options{MaxPages: 1}, 2, true,
+			[]scan.Severity{scan.High, scan.Unrecognized, scan.Unrecognized}},
+		{"suppressed", page, Options{Suppressed: func(f *scan.Finding) bool {
+			return f.ID == "CVE-1"
+		}}, 1, false, []scan.Severity{scan.High, scan.Unrecognized}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := New(pageAPI{tt.page}, tt.opts).Read(context.Background(), image)
+			if err != nil {
+				t.Fatalf("got error %v, want none", err)
+			}
+			if n, _ := res.Counts.Get(scan.Unrecognized); n != tt.wantOther {
+				t.Errorf("got %d unrecognized, want %d", n, tt.wantOther)
+			}
+			if got := res.Counts.Other(); got != tt.wantOther {
+				t.Errorf("got %d other, want %d", got, tt.wantOther)
+			}
+			if res.Truncated != tt.wantTruncated {
+				t.Errorf("got truncated %t, want %t", res.Truncated, tt.wantTruncated)
+			}
+			var sevs []scan.Severity
+			for _, f := range res.Findings {
+				sevs = append(sevs, f.Severity)
+			}
+			if !slices.Equal(sevs, tt.wantSeverities) {
+				t.Errorf("got severities %v, want %v", sevs, tt.wantSeverities)
+			}
+		})
+	}
+}
+
+// withToken returns a copy of page that says more pages follow.
+func withToken(page *ecr.DescribeImageScanFindingsOutput) *ecr.DescribeImageScanFindingsOutput {
+	out := *page
+	out.NextToken = aws.String("more")
+	return &out
+}
+
+// TestFlattenCounts checks how the counts ECR reports are read.
+func TestFlattenCounts(t *testing.T) {
+	tests := []struct {
+		name      string
+		in        map[string]int32
+		wantTotal int
+		wantOther int
+		wantStr   string
+	}{
+		{"none", nil, 0, 0, "unknown"},
+		{"empty", map[string]int32{}, 0, 0, "none"},
+		{"severities", map[string]int32{"HIGH": 2, "untriaged": 1}, 3, 0, "2 HIGH, 1 UNDEFINED"},
+		{"unrecognized", map[string]int32{"HIGH": 2, "URGENT": 3}, 5, 3, "2 HIGH, 3 other"},
+		{"a total", map[string]int32{"HIGH": 2, "TOTAL": 7}, 7, 5, "2 HIGH, 5 other"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := flattenCounts(tt.in)
+			if got := c.Total(); got != tt.wantTotal {
+				t.Errorf("got total %d, want %d", got, tt.wantTotal)
+			}
+			if got := c.Other(); got != tt.wantOther {
+				t.Errorf("got other %d, want %d", got, tt.wantOther)
+			}
+			if got := c.String(); got != tt.wantStr {
+				t.Errorf("got %q, want %q", got, tt.wantStr)
 			}
 		})
 	}

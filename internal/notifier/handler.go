@@ -54,8 +54,9 @@ func New(cfg Config, ecr findings.API, sns notify.API, log *slog.Logger) *Handle
 // retries, returns the error, so that Lambda's retries and failure
 // destinations act.
 func (h *Handler) Handle(ctx context.Context, ev events.EventBridgeEvent) error {
-	log := h.logger(ctx).With("event", ev.ID)
-	log.Debug("received event", "detailType", ev.DetailType, "detail", ev.Detail)
+	log := h.logger(ctx).With("event_id", ev.ID)
+	log.Debug("received event", "detail_type", ev.DetailType, "source", ev.Source,
+		"detail", ev.Detail)
 	if deadline, ok := ctx.Deadline(); ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-deadlineMargin))
@@ -64,11 +65,12 @@ func (h *Handler) Handle(ctx context.Context, ev events.EventBridgeEvent) error 
 
 	s, err := scan.FromEvent(ev)
 	if errors.Is(err, scan.ErrIgnored) {
-		log.Info("event ignored", "detailType", ev.DetailType, "source", ev.Source)
+		log.Info("event ignored", "detail_type", ev.DetailType, "source", ev.Source)
 		return nil
 	}
 	if err != nil {
-		log.Error("unreadable event", "detailType", ev.DetailType, "error", err)
+		log.Error("unreadable event", "detail_type", ev.DetailType, "source", ev.Source,
+			"error", err)
 		return err
 	}
 	log = log.With("repository", s.Repository, "digest", s.Digest)
@@ -97,7 +99,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.EventBridgeEvent) error 
 		return fmt.Errorf("alerting on image %q: %w", s.Repository+"@"+s.Digest, err)
 	}
 	log.Info("alert published", "severity", severity, "topic", h.cfg.TopicARN,
-		"messageId", id, "bytes", msg.Size())
+		"message_id", id, "bytes", msg.Size())
 	return nil
 }
 
@@ -232,7 +234,10 @@ func toNotify(m alert.Message) notify.Message {
 }
 
 // logger returns the handler's logger with the invocation's request id, so
-// every line of one invocation can be found together.
+// every line of one invocation can be found together. The key is requestId,
+// the one Lambda's own log handler (lambdacontext.NewLogHandler) writes; the
+// handler logs without the context, so that handler does not add it a second
+// time.
 func (h *Handler) logger(ctx context.Context) *slog.Logger {
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		return h.log.With("requestId", lc.AwsRequestID)

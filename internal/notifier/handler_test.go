@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -84,11 +85,13 @@ func (f *fakeSNS) Publish(_ context.Context, in *sns.PublishInput,
 }
 
 // basicPages answers with basic findings, counts[severity] of each, in pages
-// of the requested size; each finding's id is "CVE-<severity>-<n>".
+// of the requested size; each finding's id is "CVE-<severity>-<n>". Besides
+// ECR's severities it knows URGENT, one ECR does not document.
 func basicPages(counts map[string]int) describeFunc {
 	var all []ecrtypes.ImageScanFinding
 	summary := map[string]int32{}
-	for _, sev := range []string{"CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNDEFINED"} {
+	for _, sev := range []string{"CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNDEFINED",
+		"URGENT"} {
 		for i := range counts[sev] {
 			all = append(all, ecrtypes.ImageScanFinding{
 				Name:     aws.String(fmt.Sprintf("CVE-%s-%d", sev, i)),
@@ -508,6 +511,26 @@ func TestHandle(t *testing.T) {
 			wantAttrs:    map[string]string{"severity": "NONE"},
 		},
 		{
+			name:         "unrecognized severities alert whatever the threshold",
+			env:          map[string]string{"SEVERITY_THRESHOLD": "CRITICAL"},
+			event:        withCounts(t, complete, map[string]int{"URGENT": 4}),
+			describe:     basicPages(map[string]int{"URGENT": 4}),
+			wantECRCalls: 1,
+			wantMessages: 1,
+			wantSubject:  "4 other in example-team/example-app:1.0.0",
+			wantBody:     []string{"found 4 vulnerabilities: 4 other.", "CVE-URGENT-0  OTHER"},
+			wantAttrs:    map[string]string{"severity": "UNKNOWN", "critical": "0", "high": "0"},
+		},
+		{
+			name:  "unrecognized severities, scan gone: alert from the event counts",
+			event: withCounts(t, complete, map[string]int{"URGENT": 4, "LOW": 1}),
+			describe: fails(&ecrtypes.ImageNotFoundException{
+				Message: aws.String("gone")}),
+			wantECRCalls: 1,
+			wantMessages: 1,
+			wantSubject:  "1 LOW, 4 other in example-team/example-app:1.0.0",
+		},
+		{
 			name:  "unreadable scan event",
 			event: withDetail(t, complete, func(d map[string]any) { delete(d, "image-digest") }),
 			wantErr: func(err error) bool {
@@ -598,10 +621,23 @@ func TestHandleDeadline(t *testing.T) {
 	}
 }
 
-// TestLogs runs each sample through the handler with its log captured: every
-// line is JSON with the request id, scan lines name the repository and
-// digest, and no line at INFO carries the event itself.
+// logKey matches the keys the handler logs: snake_case, like the other
+// function's.
+var logKey = regexp.MustCompile(`^[a-z]+(_[a-z]+)*$`)
+
+// TestLogs runs each sample through the handler with its log captured: one
+// line per step, each JSON with the request id and stable snake_case keys,
+// none twice; scan lines name the repository and digest, and no line at INFO
+// carries the event itself.
 func TestLogs(t *testing.T) {
+	wantSteps := map[string][]string{
+		"scan-notifier-ecr-scan-clean.json":           {"no alert"},
+		"scan-notifier-ecr-scan-complete.json":        {"findings read", "alert published"},
+		"scan-notifier-ecr-scan-failed.json":          {"findings read", "alert published"},
+		"scan-notifier-ecr-scan-resource-change.json": {"event ignored"},
+		"scan-notifier-inspector2-finding.json":       {"alert published"},
+		"scan-notifier-inspector2-scan.json":          {"findings read", "alert published"},
+	}
 	files, err := filepath.Glob(filepath.Join(eventsDir, "scan-notifier-*.json"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("got %d samples (%v), want some", len(files), err)
@@ -609,6 +645,10 @@ func TestLogs(t *testing.T) {
 	for _, file := range files {
 		name := filepath.Base(file)
 		t.Run(name, func(t *testing.T) {
+			want, ok := wantSteps[name]
+			if !ok {
+				t.Fatalf("got a sample with no expected log steps; add %s to wantSteps", name)
+			}
 			ev := loadEvent(t, name)
 			var buf bytes.Buffer
 			log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -628,13 +668,30 @@ func TestLogs(t *testing.T) {
 			if len(lines) == 0 || lines[0] == "" {
 				t.Fatal("got no log lines, want some")
 			}
+			var steps []string
 			for _, line := range lines {
 				var rec map[string]any
 				if err := json.Unmarshal([]byte(line), &rec); err != nil {
 					t.Fatalf("got a line that is not JSON: %q", line)
 				}
+				steps = append(steps, fmt.Sprint(rec["msg"]))
 				if rec["requestId"] != "request-1" {
 					t.Errorf("got requestId %v, want request-1 in %s", rec["requestId"], line)
+				}
+				for key := range rec {
+					if n := strings.Count(line, `"`+key+`":`); n != 1 {
+						t.Errorf("got key %s %d times, want once: %s", key, n, line)
+					}
+					switch key {
+					case "time", "level", "msg", "requestId":
+					default:
+						if !logKey.MatchString(key) {
+							t.Errorf("got key %q, want snake_case: %s", key, line)
+						}
+					}
+				}
+				if rec["event_id"] != ev.ID {
+					t.Errorf("got event_id %v, want %s: %s", rec["event_id"], ev.ID, line)
 				}
 				if _, ok := rec["detail"]; ok {
 					t.Errorf("got the event detail at INFO: %s", line)
@@ -650,7 +707,58 @@ func TestLogs(t *testing.T) {
 						t.Errorf("got repository %v, digest %v, want both: %s",
 							rec["repository"], rec["digest"], line)
 					}
+				} else if rec["detail_type"] != ev.DetailType || rec["source"] != ev.Source {
+					t.Errorf("got detail_type %v, source %v, want %q, %q: %s",
+						rec["detail_type"], rec["source"], ev.DetailType, ev.Source, line)
 				}
+			}
+			if !slices.Equal(steps, want) {
+				t.Errorf("got log steps %q, want %q", steps, want)
+			}
+		})
+	}
+}
+
+// TestLogUnreadable checks the line an event that can never be read leaves at
+// ERROR: it says the event is unreadable and its error names the field, so an
+// operator who finds the event in the dead-letter queue knows why.
+func TestLogUnreadable(t *testing.T) {
+	complete := loadEvent(t, "scan-notifier-ecr-scan-complete.json")
+	tests := []struct {
+		name  string
+		edit  func(d map[string]any)
+		field string
+	}{
+		{"no digest", func(d map[string]any) { delete(d, "image-digest") },
+			"detail.image-digest"},
+		{"no repository", func(d map[string]any) { d["repository-name"] = "" },
+			"detail.repository-name"},
+		{"counts not numbers", func(d map[string]any) {
+			d["finding-severity-counts"] = map[string]any{"HIGH": "many"}
+		}, "detail.finding-severity-counts.HIGH"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			log := slog.New(slog.NewJSONHandler(&buf, nil))
+			h := newTestHandler(t, map[string]string{}, &fakeECR{}, &fakeSNS{}, log)
+			err := h.Handle(context.Background(), withDetail(t, complete, tt.edit))
+			if err == nil {
+				t.Fatal("got no error, want one")
+			}
+			lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+			if len(lines) != 1 {
+				t.Fatalf("got %d log lines, want 1:\n%s", len(lines), buf.String())
+			}
+			var rec map[string]any
+			if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil {
+				t.Fatalf("got a line that is not JSON: %q", lines[0])
+			}
+			msg, _ := rec["error"].(string)
+			if rec["level"] != "ERROR" || rec["msg"] != "unreadable event" ||
+				!strings.Contains(msg, tt.field) {
+				t.Errorf("got %s, want an ERROR line \"unreadable event\" naming %s",
+					lines[0], tt.field)
 			}
 		})
 	}

@@ -30,7 +30,10 @@ type Decision struct {
 // A scan notifies when its counts reach the threshold, but needs its findings
 // first when suppressions are active (suppressed findings may be all that
 // reach it), when the event has no counts, or when Inspector's TOTAL counts
-// findings of unlisted severities that could reach it. A clean scan notifies
+// findings of unlisted severities that could reach it. Findings of an
+// unrecognized severity (a name ECR and Inspector do not document) count as
+// reaching any threshold: nobody can tell where the severity ranks, so the
+// scan notifies and the message lists them as other. A clean scan notifies
 // only with NotifyOnClean.
 func (c Config) Decide(s scan.Scan, now time.Time) Decision {
 	if s.Finding != nil {
@@ -47,13 +50,14 @@ func (c Config) Decide(s scan.Scan, now time.Time) Decision {
 		return Decision{NeedFindings: true, Reason: "event carries no counts"}
 	}
 	reached := counts.AtLeast(c.Threshold)
+	unrecognized, _ := counts.Get(scan.Unrecognized)
 	unknown := counts.Other() > 0 && c.unlistedAtOrAbove(counts)
-	if reached > 0 || unknown {
+	if reached > 0 || unrecognized > 0 || unknown {
 		switch {
 		case len(c.active(now)) > 0:
 			return Decision{NeedFindings: true, Reason: "suppressions may lower the counts"}
-		case reached > 0:
-			return Decision{Notify: true, Reason: c.reachedReason(reached)}
+		case reached > 0 || unrecognized > 0:
+			return Decision{Notify: true, Reason: c.reachedReason(reached, unrecognized)}
 		default:
 			return Decision{NeedFindings: true,
 				Reason: "findings of unlisted severity may reach the threshold"}
@@ -84,17 +88,28 @@ func (c Config) decideFinding(s scan.Scan, now time.Time) Decision {
 		return Decision{Reason: "finding is " + strings.ToLower(s.Status)}
 	case c.Suppressed(f.ID, now):
 		return Decision{Reason: "finding is suppressed"}
+	case f.Severity == scan.Unrecognized:
+		return Decision{Notify: true, Reason: c.reachedReason(0, 1)}
 	case f.Severity >= c.Threshold:
-		return Decision{Notify: true, Reason: c.reachedReason(1)}
+		return Decision{Notify: true, Reason: c.reachedReason(1, 0)}
 	default:
 		return Decision{Reason: fmt.Sprintf("finding %s is below the threshold %s",
 			f.Severity, c.Threshold)}
 	}
 }
 
-// reachedReason says how many findings reached the threshold.
-func (c Config) reachedReason(n int) string {
-	return fmt.Sprintf("%d at or above %s", n, c.Threshold)
+// reachedReason says how many findings reached the threshold and how many
+// have an unrecognized severity.
+func (c Config) reachedReason(n, unrecognized int) string {
+	switch {
+	case unrecognized == 0:
+		return fmt.Sprintf("%d at or above %s", n, c.Threshold)
+	case n == 0:
+		return fmt.Sprintf("%d of unrecognized severity", unrecognized)
+	default:
+		return fmt.Sprintf("%d at or above %s, %d of unrecognized severity", n, c.Threshold,
+			unrecognized)
+	}
 }
 
 // belowReason says that nothing reached the threshold.
@@ -194,17 +209,21 @@ func containsFold(list []string, id string) bool {
 func (c Config) decideWithFindings(s scan.Scan, findings []scan.Finding, suppressed int) Decision {
 	counts := s.Counts
 	reached := counts.AtLeast(c.Threshold)
-	if reached == 0 {
+	unrecognized, _ := counts.Get(scan.Unrecognized)
+	if reached == 0 && unrecognized == 0 {
 		// Findings counted only in a total have a severity in the list.
 		for i := range findings {
-			if findings[i].Severity >= c.Threshold {
+			switch sev := findings[i].Severity; {
+			case sev == scan.Unrecognized:
+				unrecognized++
+			case sev >= c.Threshold:
 				reached++
 			}
 		}
 	}
 	switch {
-	case reached > 0:
-		return Decision{Notify: true, Reason: c.reachedReason(reached)}
+	case reached > 0 || unrecognized > 0:
+		return Decision{Notify: true, Reason: c.reachedReason(reached, unrecognized)}
 	case counts.Total() == 0 && len(findings) == 0:
 		reason := "no findings"
 		if suppressed > 0 {

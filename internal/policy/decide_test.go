@@ -93,6 +93,17 @@ func TestDecide(t *testing.T) {
 		{"inspector total complete", low,
 			basic(counts(0, map[scan.Severity]int{scan.Critical: 0, scan.High: 0})),
 			Decision{Reason: "no findings"}},
+		{"only unrecognized severities", def,
+			basic(counts(-1, map[scan.Severity]int{scan.Unrecognized: 4})),
+			Decision{Notify: true, Reason: "4 of unrecognized severity"}},
+		{"unrecognized severities and some at", def,
+			basic(counts(-1, map[scan.Severity]int{scan.Unrecognized: 1, scan.High: 2})),
+			Decision{Notify: true, Reason: "2 at or above HIGH, 1 of unrecognized severity"}},
+		{"unrecognized severities with suppressions", suppressing,
+			basic(counts(-1, map[scan.Severity]int{scan.Unrecognized: 4, scan.Low: 1})),
+			Decision{NeedFindings: true, Reason: "suppressions may lower the counts"}},
+		{"finding of an unrecognized severity", def, finding(scan.Unrecognized, "ACTIVE"),
+			Decision{Notify: true, Reason: "1 of unrecognized severity"}},
 		{"finding at", def, finding(scan.Critical, "ACTIVE"),
 			Decision{Notify: true, Reason: "1 at or above HIGH"}},
 		{"finding below", def, finding(scan.Medium, "ACTIVE"),
@@ -214,6 +225,36 @@ func TestApply(t *testing.T) {
 			wantIDs:      []string{"CVE-2", "CVE-3", "CVE-4"},
 			wantCounts: counts(-1, map[scan.Severity]int{
 				scan.Low: 1, scan.Informational: 1, scan.Undefined: 1,
+			}),
+		},
+		{
+			name: "findings of an unrecognized severity notify after suppressions",
+			c:    suppressing,
+			s: basic(counts(-1, map[scan.Severity]int{
+				scan.Unrecognized: 2, scan.Low: 1,
+			})),
+			findings: []scan.Finding{
+				f("CVE-1", scan.Unrecognized), f("CVE-2", scan.Unrecognized),
+				f("CVE-3", scan.Low),
+			},
+			wantDecision: Decision{Notify: true, Reason: "1 of unrecognized severity"},
+			wantIDs:      []string{"CVE-2", "CVE-3"},
+			wantCounts: counts(-1, map[scan.Severity]int{
+				scan.Unrecognized: 1, scan.Low: 1,
+			}),
+			wantSuppressed: []string{"CVE-1"},
+		},
+		{
+			name: "findings of an unrecognized severity counted only in a total",
+			c:    Default(),
+			s:    basic(counts(2, map[scan.Severity]int{scan.Critical: 0, scan.High: 0})),
+			findings: []scan.Finding{
+				f("CVE-2", scan.Unrecognized), f("CVE-3", scan.Low),
+			},
+			wantDecision: Decision{Notify: true, Reason: "1 of unrecognized severity"},
+			wantIDs:      []string{"CVE-2", "CVE-3"},
+			wantCounts: counts(-1, map[scan.Severity]int{
+				scan.Unrecognized: 1, scan.Low: 1,
 			}),
 		},
 	}

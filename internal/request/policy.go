@@ -211,13 +211,21 @@ func checkStrings(p *problems, path string, v any) {
 //     as an ARN (`Statement[2] grants Principal.AWS
 //     "arn:aws:iam::210987654321:root" in account 210987654321`); skipped when
 //     accountID is "";
+//   - a Service principal in a statement with no aws:SourceAccount,
+//     aws:SourceArn or aws:SourceOrgID condition that limits it to accountID
+//     (to any one source when accountID is ""): without one, the service may
+//     act for a resource in any account;
+//   - a Federated principal, whose identities belong to no account;
+//   - a CanonicalUser principal, which names an account that cannot be
+//     compared with accountID; skipped when accountID is "";
 //   - NotPrincipal, which allows everyone it does not name.
 //
-// Conditions are not evaluated: a statement open to "*" but limited by, say,
-// aws:PrincipalOrgID is still reported, so a caller that refuses open
-// policies refuses it too and its operator decides. An empty policyJSON
-// grants nothing and gives nil; text that is not a JSON object gives one
-// finding, so that a guard built on OpenGrants fails closed.
+// Other conditions are not evaluated: a statement open to "*" but limited by,
+// say, aws:PrincipalOrgID is still reported, so a caller that refuses open
+// policies refuses it too and its operator decides. aws:SourceOrgID counts
+// as a limit though the organization cannot be checked here. An empty
+// policyJSON grants nothing and gives nil; text that is not a JSON object
+// gives one finding, so that a guard built on OpenGrants fails closed.
 func OpenGrants(policyJSON, accountID string) []string {
 	if policyJSON == "" {
 		return nil
@@ -265,9 +273,13 @@ func OpenGrants(policyJSON, accountID string) []string {
 				kinds = append(kinds, kind)
 			}
 			slices.Sort(kinds)
+			g := grant{statement: name, accountID: accountID,
+				limited: sourceLimited(st[polCondition], accountID)}
 			for _, kind := range kinds {
 				for _, id := range identifiers(pr[kind]) {
-					findings = append(findings, openPrincipal(name, kind, id, accountID)...)
+					if why := g.open(kind, id); why != "" {
+						findings = append(findings, why)
+					}
 				}
 			}
 		}
@@ -275,20 +287,129 @@ func OpenGrants(policyJSON, accountID string) []string {
 	return findings
 }
 
-// openPrincipal describes why one principal identifier is open, if it is.
-func openPrincipal(statement, kind, id, accountID string) []string {
+// grant is what OpenGrants knows of one Allow statement while it judges the
+// statement's principals.
+type grant struct {
+	statement string // "Statement" or "Statement[i]"
+	accountID string // the repository's account; "" when unknown
+	limited   bool   // a source condition limits the statement to accountID
+}
+
+// open describes why one principal identifier is open, or returns "".
+func (g grant) open(kind, id string) string {
 	path := polPrincipal + "." + kind
 	if strings.Contains(id, "*") {
-		return []string{fmt.Sprintf("%s grants %s %q", statement, path, id)}
+		return fmt.Sprintf("%s grants %s %q", g.statement, path, id)
 	}
-	if kind != "AWS" || accountID == "" {
-		return nil
+	switch kind {
+	case "AWS":
+		if g.accountID == "" {
+			return ""
+		}
+		if account := principalAccount(id); account != "" && account != g.accountID {
+			return fmt.Sprintf("%s grants %s %q in account %s", g.statement, path, id, account)
+		}
+		return ""
+	case "Service":
+		if g.limited {
+			return ""
+		}
+		limit := ""
+		if g.accountID != "" {
+			limit = " limiting it to account " + g.accountID
+		}
+		return fmt.Sprintf("%s grants %s %q with no %s condition%s", g.statement, path, id,
+			sourceKeysText, limit)
+	case "Federated":
+		return fmt.Sprintf("%s grants %s %q to identities of no account", g.statement, path, id)
+	default:
+		// CanonicalUser, and any type IAM may add: an account this cannot check.
+		if g.accountID == "" {
+			return ""
+		}
+		return fmt.Sprintf("%s grants %s %q in an account that cannot be checked", g.statement,
+			path, id)
 	}
-	if account := principalAccount(id); account != "" && account != accountID {
-		return []string{fmt.Sprintf("%s grants %s %q in account %s", statement, path, id,
-			account)}
+}
+
+// Condition keys that name the resource a service principal acts for.
+const (
+	keySourceAccount = "aws:SourceAccount"
+	keySourceArn     = "aws:SourceArn"
+	keySourceOrgID   = "aws:SourceOrgID"
+)
+
+// sourceKeysText names the source condition keys in a finding.
+const sourceKeysText = keySourceAccount + ", " + keySourceArn + " or " + keySourceOrgID
+
+// limitingOperators are the condition operators that, with a source key,
+// require the key to be present and to match: their ...IfExists and negated
+// forms let a request without the key, or with another value, through.
+var limitingOperators = []string{
+	"StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike",
+}
+
+// sourceLimited reports whether a statement's Condition holds a source
+// condition whose every value names accountID (or, when accountID is "",
+// one source with no wildcard). Conditions in one statement all apply, so
+// one such condition limits the statement.
+func sourceLimited(condition any, accountID string) bool {
+	ops, ok := condition.(map[string]any)
+	if !ok {
+		return false
 	}
-	return nil
+	for op, v := range ops {
+		if !slices.ContainsFunc(limitingOperators, func(s string) bool {
+			return strings.EqualFold(s, op)
+		}) {
+			continue
+		}
+		keys, ok := v.(map[string]any)
+		if !ok {
+			continue
+		}
+		for key, values := range keys {
+			ids := identifiers(values)
+			if len(ids) == 0 || len(ids) != countValues(values) {
+				continue
+			}
+			if slices.IndexFunc(ids, func(id string) bool {
+				return !sourceValueLimited(key, id, accountID)
+			}) < 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// countValues returns how many values a condition key holds.
+func countValues(v any) int {
+	if list, ok := v.([]any); ok {
+		return len(list)
+	}
+	return 1
+}
+
+// sourceValueLimited reports whether one value of a condition key limits a
+// service principal to accountID. A wildcard or a policy variable may stand
+// for a resource of the account in an ARN's last part, never anywhere else:
+// there it could let another account's ARN match.
+func sourceValueLimited(key, value, accountID string) bool {
+	switch {
+	case strings.EqualFold(key, keySourceAccount):
+		return registryIDPattern.MatchString(value) &&
+			(accountID == "" || value == accountID)
+	case strings.EqualFold(key, keySourceArn):
+		parts := strings.SplitN(value, ":", 6)
+		return len(parts) == 6 && parts[0] == "arn" &&
+			!strings.ContainsAny(strings.Join(parts[:5], ":"), "*?$") &&
+			registryIDPattern.MatchString(parts[4]) &&
+			(accountID == "" || parts[4] == accountID)
+	case strings.EqualFold(key, keySourceOrgID):
+		return value != "" && !strings.ContainsAny(value, "*?$")
+	}
+	return false
 }
 
 // identifiers returns the string identifiers of one principal type.
@@ -323,10 +444,10 @@ func principalAccount(id string) string {
 }
 
 // PublicPolicy reports whether r's repository policy lets anyone at all in:
-// a statement that allows Principal "*" (or "*" within a principal) or that
-// allows everyone but a NotPrincipal. why describes the first such
-// statement. Principals in other accounts need the caller's account id and
-// are found by OpenGrants.
+// a statement that allows Principal "*" (or "*" within a principal), a
+// service acting for any source, federated identities, or everyone but a
+// NotPrincipal. why describes the first such statement. Principals in other
+// accounts need the caller's account id and are found by OpenGrants.
 func (r Repository) PublicPolicy() (why string, ok bool) {
 	findings := OpenGrants(r.RepositoryPolicy, "")
 	if len(findings) == 0 {

@@ -20,9 +20,63 @@ func TestOpenGrants(t *testing.T) {
 			"arn:aws:iam::123456789012:role/ci","123456789012","AROAEXAMPLEUNIQUEID"]},
 			"Action":"ecr:*"}]}`,
 			nil},
-		{"a service", `{"Statement":{"Effect":"Allow",
+		{"a service for any account", `{"Statement":{"Effect":"Allow",
 			"Principal":{"Service":"codebuild.amazonaws.com"},
-			"Action":"ecr:BatchGetImage"}}`, nil},
+			"Action":"ecr:BatchGetImage"}}`,
+			[]string{`Statement grants Principal.Service "codebuild.amazonaws.com" with no ` +
+				`aws:SourceAccount, aws:SourceArn or aws:SourceOrgID condition limiting it to ` +
+				`account 123456789012`}},
+		{"a service for the own account", `{"Statement":{"Effect":"Allow",
+			"Principal":{"Service":["codebuild.amazonaws.com","lambda.amazonaws.com"]},
+			"Action":"ecr:BatchGetImage",
+			"Condition":{"StringEquals":{"aws:sourceaccount":"123456789012"}}}}`, nil},
+		{"a service for resources of the own account", `{"Statement":{"Effect":"Allow",
+			"Principal":{"Service":"lambda.amazonaws.com"},"Action":"ecr:BatchGetImage",
+			"Condition":{"ArnLike":{"aws:SourceArn":[
+				"arn:aws:lambda:us-east-1:123456789012:function:*",
+				"arn:aws:lambda:eu-west-1:123456789012:function:app"]}}}}`, nil},
+		{"a service for the organization", `{"Statement":{"Effect":"Allow",
+			"Principal":{"Service":"lambda.amazonaws.com"},"Action":"ecr:BatchGetImage",
+			"Condition":{"StringEquals":{"aws:SourceOrgID":"o-example"}}}}`, nil},
+		{"a service for another account", `{"Statement":[{"Effect":"Allow",
+			"Principal":{"Service":"lambda.amazonaws.com"},"Action":"ecr:BatchGetImage",
+			"Condition":{"StringEquals":{"aws:SourceAccount":["123456789012","210987654321"]}}}]}`,
+			[]string{`Statement[0] grants Principal.Service "lambda.amazonaws.com" with no ` +
+				`aws:SourceAccount, aws:SourceArn or aws:SourceOrgID condition limiting it to ` +
+				`account 123456789012`}},
+		{"a service for a resource of another account", `{"Statement":[{"Effect":"Allow",
+			"Principal":{"Service":"lambda.amazonaws.com"},"Action":"ecr:BatchGetImage",
+			"Condition":{"ArnLike":{
+				"aws:SourceArn":"arn:aws:lambda:*:2109876543*:function:app"}}}]}`,
+			[]string{`Statement[0] grants Principal.Service "lambda.amazonaws.com" with no ` +
+				`aws:SourceAccount, aws:SourceArn or aws:SourceOrgID condition limiting it to ` +
+				`account 123456789012`}},
+		{"a service with a wildcard before the account", `{"Statement":[{"Effect":"Allow",
+			"Principal":{"Service":"lambda.amazonaws.com"},"Action":"ecr:BatchGetImage",
+			"Condition":{"ArnLike":{
+				"aws:SourceArn":"arn:aws:lambda:us-*:123456789012:function:a"}}}]}`,
+			[]string{`Statement[0] grants Principal.Service "lambda.amazonaws.com" with no ` +
+				`aws:SourceAccount, aws:SourceArn or aws:SourceOrgID condition limiting it to ` +
+				`account 123456789012`}},
+		{"a service whose condition may be absent", `{"Statement":[{"Effect":"Allow",
+			"Principal":{"Service":"lambda.amazonaws.com"},"Action":"ecr:BatchGetImage",
+			"Condition":{"StringEqualsIfExists":{"aws:SourceAccount":"123456789012"},
+				"StringNotEquals":{"aws:SourceAccount":"123456789012"}}}]}`,
+			[]string{`Statement[0] grants Principal.Service "lambda.amazonaws.com" with no ` +
+				`aws:SourceAccount, aws:SourceArn or aws:SourceOrgID condition limiting it to ` +
+				`account 123456789012`}},
+		{"a federated principal", `{"Statement":[{"Effect":"Allow",
+			"Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/example.com"},
+			"Action":"ecr:BatchGetImage",
+			"Condition":{"StringEquals":{"aws:SourceAccount":"123456789012"}}}]}`,
+			[]string{`Statement[0] grants Principal.Federated ` +
+				`"arn:aws:iam::123456789012:oidc-provider/example.com" ` +
+				`to identities of no account`}},
+		{"a canonical user", `{"Statement":[{"Effect":"Allow",
+			"Principal":{"CanonicalUser":"79a59df900b949e55d96a1e698fbacedfd6e09d9"},
+			"Action":"ecr:BatchGetImage"}]}`,
+			[]string{`Statement[0] grants Principal.CanonicalUser ` +
+				`"79a59df900b949e55d96a1e698fbacedfd6e09d9" in an account that cannot be checked`}},
 		{"everyone", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:*"}]}`,
 			[]string{`Statement[0] grants Principal "*"`}},
 		{"everyone in a single statement", `{"Statement":{"Effect":"Allow","Principal":"*",` +
@@ -63,12 +117,37 @@ func TestOpenGrants(t *testing.T) {
 }
 
 // TestOpenGrantsWithoutAccount checks that an unknown account finds only
-// grants to everyone.
+// grants to everyone: to any principal, to a service acting for any source,
+// and to federated identities.
 func TestOpenGrantsWithoutAccount(t *testing.T) {
-	policy := `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"210987654321"},` +
-		`"Action":"ecr:*"}]}`
-	if got := OpenGrants(policy, ""); got != nil {
-		t.Errorf("got %q, want nil", got)
+	tests := []struct {
+		name   string
+		policy string
+		want   []string
+	}{
+		{"another account", `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"210987654321"},` +
+			`"Action":"ecr:*"}]}`, nil},
+		{"a canonical user", `{"Statement":[{"Effect":"Allow",` +
+			`"Principal":{"CanonicalUser":"79a59df900b949e5"},"Action":"ecr:*"}]}`, nil},
+		{"a service for one account", `{"Statement":[{"Effect":"Allow",` +
+			`"Principal":{"Service":"lambda.amazonaws.com"},"Action":"ecr:*",` +
+			`"Condition":{"StringEquals":{"aws:SourceAccount":"210987654321"}}}]}`, nil},
+		{"a service for any account", `{"Statement":[{"Effect":"Allow",` +
+			`"Principal":{"Service":"lambda.amazonaws.com"},"Action":"ecr:*",` +
+			`"Condition":{"StringLike":{"aws:SourceAccount":"*"}}}]}`,
+			[]string{`Statement[0] grants Principal.Service "lambda.amazonaws.com" with no ` +
+				`aws:SourceAccount, aws:SourceArn or aws:SourceOrgID condition`}},
+		{"a federated principal", `{"Statement":[{"Effect":"Allow",` +
+			`"Principal":{"Federated":"cognito-identity.amazonaws.com"},"Action":"ecr:*"}]}`,
+			[]string{`Statement[0] grants Principal.Federated "cognito-identity.amazonaws.com" ` +
+				`to identities of no account`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := OpenGrants(tt.policy, ""); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
 

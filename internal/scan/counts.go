@@ -9,17 +9,27 @@ import (
 // response reports them. A severity that was not reported is absent, which is
 // distinct from a reported zero: basic scanning lists only the severities that
 // have findings, and Inspector lists some severities and a TOTAL that may
-// include others. The zero value reports nothing. Counts is comparable.
+// include others. Findings of an Unrecognized severity are kept apart from
+// the listed severities and counted among the others. The zero value reports
+// nothing. Counts is comparable.
 type Counts struct {
 	n        [numSeverities]int
 	present  [numSeverities]bool
 	total    int
 	hasTotal bool
 	reported bool
+	// unrecognized counts the findings of Unrecognized severities, and
+	// hasUnrecognized says whether any such count was recorded.
+	unrecognized    int
+	hasUnrecognized bool
 }
 
-// Get returns the count for s and whether it was reported.
+// Get returns the count for s, which may be Unrecognized, and whether it was
+// reported.
 func (c Counts) Get(s Severity) (n int, present bool) {
+	if s == Unrecognized {
+		return c.unrecognized, c.hasUnrecognized
+	}
 	if !s.Valid() {
 		return 0, false
 	}
@@ -28,29 +38,38 @@ func (c Counts) Get(s Severity) (n int, present bool) {
 
 // Has reports whether a count for s was reported, zero or not.
 func (c Counts) Has(s Severity) bool {
-	return s.Valid() && c.present[s]
+	_, ok := c.Get(s)
+	return ok
 }
 
-// Set records n findings of severity s; a negative n records zero. Invalid
-// severities are ignored.
+// Set records n findings of severity s, which may be Unrecognized; a
+// negative n records zero. Other invalid severities are ignored.
 func (c *Counts) Set(s Severity, n int) {
-	if !s.Valid() {
+	switch {
+	case s == Unrecognized:
+		c.unrecognized, c.hasUnrecognized = max(n, 0), true
+	case s.Valid():
+		c.n[s] = max(n, 0)
+		c.present[s] = true
+	default:
 		return
 	}
-	c.n[s] = max(n, 0)
-	c.present[s] = true
 	c.reported = true
 }
 
-// Add adds n, which may be negative, to the count for s and to the reported
-// total when there is one, never going below zero. Invalid severities are
-// ignored.
+// Add adds n, which may be negative, to the count for s, which may be
+// Unrecognized, and to the reported total when there is one, never going
+// below zero. Other invalid severities are ignored.
 func (c *Counts) Add(s Severity, n int) {
-	if !s.Valid() {
+	switch {
+	case s == Unrecognized:
+		c.unrecognized, c.hasUnrecognized = max(c.unrecognized+n, 0), true
+	case s.Valid():
+		c.n[s] = max(c.n[s]+n, 0)
+		c.present[s] = true
+	default:
 		return
 	}
-	c.n[s] = max(c.n[s]+n, 0)
-	c.present[s] = true
 	c.reported = true
 	if c.hasTotal {
 		c.total = max(c.total+n, 0)
@@ -95,7 +114,8 @@ func (c Counts) Worst() (Severity, bool) {
 	return Undefined, false
 }
 
-// Sum returns the sum of the listed per-severity counts.
+// Sum returns the sum of the listed per-severity counts, leaving out those of
+// Unrecognized severities.
 func (c Counts) Sum() int {
 	sum := 0
 	for _, n := range c.n {
@@ -105,13 +125,15 @@ func (c Counts) Sum() int {
 }
 
 // Total returns the number of findings: the reported total when there is one
-// and it is not smaller than the sum of the listed counts, otherwise the sum.
+// and it is not smaller than the sum of every count, Unrecognized ones
+// included, otherwise that sum.
 func (c Counts) Total() int {
-	return max(c.total, c.Sum())
+	return max(c.total, c.Sum()+c.unrecognized)
 }
 
-// Other returns the number of findings the total includes beyond the listed
-// severities, whose severity is therefore unknown.
+// Other returns the number of findings beyond the listed severities: those
+// of Unrecognized severities and those a reported total includes without
+// listing them, whose severity is therefore unknown.
 func (c Counts) Other() int {
 	return c.Total() - c.Sum()
 }

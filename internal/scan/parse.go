@@ -271,8 +271,10 @@ func readDigest(d object, key string) (string, error) {
 }
 
 // readCounts reads finding-severity-counts: absent or null leaves the counts
-// unreported, {} reports no findings, TOTAL becomes the reported total and
-// unknown keys are skipped.
+// unreported, {} reports no findings and TOTAL becomes the reported total. A
+// key that names no known severity, such as one AWS adds later, counts as
+// Unrecognized, so its findings are reported as other rather than lost; its
+// value is skipped when it is not a count, since nothing says it is one.
 func readCounts(d object, key string) (Counts, error) {
 	var c Counts
 	o, ok, err := d.object(key)
@@ -292,10 +294,13 @@ func readCounts(d object, key string) (Counts, error) {
 		}
 		sev, known := ParseSeverity(k)
 		isTotal := strings.EqualFold(strings.TrimSpace(k), "TOTAL")
-		if !known && !isTotal {
-			continue
-		}
 		n, err := o.count(k)
+		if !known && !isTotal {
+			if err != nil {
+				continue
+			}
+			sev = Unrecognized
+		}
 		if err != nil {
 			return Counts{}, err
 		}
@@ -303,7 +308,8 @@ func readCounts(d object, key string) (Counts, error) {
 			total, hasTotal = n, true
 			continue
 		}
-		// UNDEFINED and UNTRIAGED both read as Undefined, so they add up.
+		// UNDEFINED and UNTRIAGED both read as Undefined, and every
+		// unrecognized name as Unrecognized, so they add up.
 		prev, _ := c.Get(sev)
 		c.Set(sev, prev+n)
 	}
@@ -403,7 +409,7 @@ func readFinding(d object) Finding {
 		Description: d.text("description"),
 		ARN:         d.text("findingArn"),
 	}
-	f.Severity, _ = ParseSeverity(d.text("severity"))
+	f.Severity = ReadSeverity(d.text("severity"))
 	pvd, _, _ := d.object("packageVulnerabilityDetails")
 	f.ID = pvd.text("vulnerabilityId")
 	if f.ID == "" {

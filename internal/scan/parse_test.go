@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -222,6 +223,49 @@ func TestParseTolerant(t *testing.T) {
 				}
 				if s.Counts.Has(Critical) {
 					t.Errorf("got CRITICAL present, want absent")
+				}
+				if got := s.Counts.Other(); got != 5 {
+					t.Errorf("got other %d, want 5 (EXTRA)", got)
+				}
+			},
+		},
+		{
+			name: "only unrecognized severities count as other",
+			raw: event("ECR Image Scan", imageScan(
+				`"finding-severity-counts":{"URGENT":4,"Severe":"1","NOTE":"many","":-1}`)),
+			check: func(t *testing.T, s Scan) {
+				if n, ok := s.Counts.Get(Unrecognized); n != 5 || !ok {
+					t.Errorf("got unrecognized %d %v, want 5 true", n, ok)
+				}
+				if got, want := s.Counts.String(), "5 other"; got != want {
+					t.Errorf("got counts %q, want %q", got, want)
+				}
+				if s.Counts.Total() != 5 || s.Counts.Sum() != 0 {
+					t.Errorf("got total %d sum %d, want 5 0", s.Counts.Total(), s.Counts.Sum())
+				}
+			},
+		},
+		{
+			name: "unrecognized severities within Inspector's total",
+			raw: event("Inspector2 Scan", imageScan(
+				`"finding-severity-counts":{"HIGH":2,"URGENT":3,"TOTAL":10}`)),
+			check: func(t *testing.T, s Scan) {
+				if got, want := s.Counts.String(), "2 HIGH, 8 other"; got != want {
+					t.Errorf("got counts %q, want %q", got, want)
+				}
+			},
+		},
+		{
+			name: "Inspector finding of an unrecognized severity",
+			raw: event("Inspector2 Finding", `{"severity":"URGENT","resources":[{"details":`+
+				`{"awsEcrContainerImage":{"repositoryName":"team/app","imageHash":"`+
+				sampleDigest+`"}}}]}`),
+			check: func(t *testing.T, s Scan) {
+				if s.Finding == nil || s.Finding.Severity != Unrecognized {
+					t.Fatalf("got finding %+v, want severity Unrecognized", s.Finding)
+				}
+				if n, _ := s.Counts.Get(Unrecognized); n != 1 || s.Counts.Total() != 1 {
+					t.Errorf("got unrecognized %d total %d, want 1 1", n, s.Counts.Total())
 				}
 			},
 		},
@@ -477,13 +521,64 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
-func FuzzParse(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	if err != nil {
-		f.Fatal(err)
+// seedPatterns match the files FuzzParse is seeded with: the samples in
+// testdata and the scan-notifier samples in events/.
+var seedPatterns = []string{
+	filepath.Join("testdata", "*.json"),
+	filepath.Join("..", "..", "events", "scan-notifier-*.json"),
+}
+
+// seedFiles returns the files seedPatterns match, and fails when a pattern
+// matches none.
+func seedFiles(t testing.TB) []string {
+	t.Helper()
+	var files []string
+	for _, pattern := range seedPatterns {
+		matches, err := filepath.Glob(pattern)
+		if err != nil || len(matches) == 0 {
+			t.Fatalf("got no seed files (%v), want %s", err, pattern)
+		}
+		files = append(files, matches...)
 	}
-	for _, file := range files {
-		f.Add(readSample(f, filepath.Base(file)))
+	return files
+}
+
+// TestFuzzParseSeeds checks that FuzzParse is seeded with every scan-notifier
+// sample in events/, and that each one is read as a scan or ignored.
+func TestFuzzParseSeeds(t *testing.T) {
+	events, err := filepath.Glob(filepath.Join("..", "..", "events", "scan-notifier-*.json"))
+	if err != nil || len(events) == 0 {
+		t.Fatalf("got no scan-notifier samples (%v), want some in events/", err)
+	}
+	seeded := seedFiles(t)
+	for _, file := range events {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			if !slices.Contains(seeded, file) {
+				t.Fatalf("got seeds from %q, want %s among them", seeded, file)
+			}
+			raw, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Parse(raw); err != nil && !errors.Is(err, ErrIgnored) {
+				t.Errorf("got error %v, want a scan or ErrIgnored", err)
+			}
+		})
+	}
+}
+
+// FuzzParse feeds Parse arbitrary bytes, seeded with every file seedPatterns
+// match. Invariants: no panic; a rejection is ErrIgnored or names a field; a
+// scan has a repository name (never an ARN) and a digest, counts that are
+// not negative, and a finding exactly when it comes from an Inspector2
+// Finding.
+func FuzzParse(f *testing.F) {
+	for _, file := range seedFiles(f) {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(raw)
 	}
 	f.Add(event("ECR Image Scan", imageScan(`"finding-severity-counts":{"HIGH":"3"}`)))
 	f.Fuzz(func(t *testing.T, raw []byte) {

@@ -71,6 +71,12 @@ func TestCounts(t *testing.T) {
 			10, 6, 0, "4 MEDIUM, 6 other"},
 		{"with a smaller total", countsOf(1, map[Severity]int{High: 4}), High, true,
 			4, 0, 4, "4 HIGH"},
+		{"unrecognized only", countsOf(-1, map[Severity]int{Unrecognized: 3}), Undefined,
+			false, 3, 3, 0, "3 other"},
+		{"unrecognized and listed", countsOf(-1, map[Severity]int{Unrecognized: 3, Low: 1}),
+			Low, true, 4, 3, 0, "1 LOW, 3 other"},
+		{"unrecognized within a total", countsOf(6, map[Severity]int{Unrecognized: 3, High: 1}),
+			High, true, 6, 5, 1, "1 HIGH, 5 other"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,10 +116,54 @@ func TestCountsAbsentAndAdd(t *testing.T) {
 	if total, ok := c.ReportedTotal(); total != 2 || !ok {
 		t.Errorf("ReportedTotal: got %d %v, want 2 true", total, ok)
 	}
-	c.Set(Severity(-1), 3)
+	c.Set(Severity(-2), 3)
 	c.Add(Severity(9), 3)
 	if got := c.Sum(); got != 0 {
 		t.Errorf("Sum after invalid severities: got %d, want 0", got)
+	}
+	if total, _ := c.ReportedTotal(); total != 2 {
+		t.Errorf("ReportedTotal after invalid severities: got %d, want 2", total)
+	}
+
+	if c.Has(Unrecognized) {
+		t.Errorf("Has(Unrecognized): got true before any, want false")
+	}
+	c.Add(Unrecognized, 4)
+	c.Add(Unrecognized, -1)
+	if n, ok := c.Get(Unrecognized); n != 3 || !ok {
+		t.Errorf("Get(Unrecognized): got %d %v, want 3 true", n, ok)
+	}
+	if got, want := c.Other(), 5; got != want { // the reported total, raised by the Adds
+		t.Errorf("Other: got %d, want %d", got, want)
+	}
+	if got := c.Sum(); got != 0 {
+		t.Errorf("Sum: got %d, want 0 (Unrecognized is not listed)", got)
+	}
+}
+
+func TestReadSeverity(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Severity
+	}{
+		{"high", High},
+		{"UNTRIAGED", Undefined},
+		{" ", Undefined},
+		{"URGENT", Unrecognized},
+		{"TOTAL", Unrecognized},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			if got := ReadSeverity(tt.in); got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+	if got := Unrecognized.String(); got != "OTHER" {
+		t.Errorf("String: got %q, want OTHER", got)
+	}
+	if Unrecognized.Valid() {
+		t.Errorf("Valid: got true for Unrecognized, want false")
 	}
 }
 

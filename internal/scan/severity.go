@@ -20,6 +20,14 @@ const (
 	Critical
 )
 
+// Unrecognized stands for a severity name that neither ECR nor Inspector
+// documents, such as one added after this was written. It is not one of
+// Severities and ranks below them all when findings are ordered, but nobody
+// can tell where it really ranks: Counts keeps its findings apart and reports
+// them as other, and the notification policy alerts on them whatever its
+// threshold rather than drop them.
+const Unrecognized Severity = -1
+
 // numSeverities is the number of defined severities; it sizes the arrays in
 // Counts.
 const numSeverities = int(Critical) + 1
@@ -55,13 +63,30 @@ func ParseSeverity(s string) (Severity, bool) {
 	return Undefined, false
 }
 
+// ReadSeverity reads the severity of one finding or count: the severity
+// ParseSeverity finds, Undefined for a blank name, and Unrecognized for any
+// other name, so that a new severity is not mistaken for an absent one.
+func ReadSeverity(s string) Severity {
+	if sev, ok := ParseSeverity(s); ok {
+		return sev
+	}
+	if strings.TrimSpace(s) == "" {
+		return Undefined
+	}
+	return Unrecognized
+}
+
 // Valid reports whether s is one of the defined severities.
 func (s Severity) Valid() bool {
 	return s >= Undefined && s <= Critical
 }
 
-// String returns the severity's name in upper case, as AWS writes it.
+// String returns the severity's name in upper case, as AWS writes it, and
+// OTHER for Unrecognized.
 func (s Severity) String() string {
+	if s == Unrecognized {
+		return "OTHER"
+	}
 	if !s.Valid() {
 		return "Severity(" + strconv.Itoa(int(s)) + ")"
 	}
