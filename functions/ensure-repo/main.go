@@ -25,13 +25,14 @@ import (
 
 // The SDK retryer's bounds. ECR's control-plane APIs (CreateRepository,
 // PutLifecyclePolicy, SetRepositoryPolicy, TagResource, ...) allow only a
-// handful of requests per second per account, and SSM's PutParameter answers
-// TooManyUpdates under bursts (retried as throttling too), so throttling is expected when many stacks
-// deploy at once. Six attempts with throttling backoff of up to 1, 2, 4, 4
-// and 4 seconds (jittered, so about half that on average) ride out a burst
-// within the function's timeout, and the custom resource's deadline guard
-// answers CloudFormation if they do not. attemptTimeout bounds one HTTP
-// attempt, so a hung connection costs one attempt, not the whole timeout.
+// handful of requests per second per account, and SSM's PutParameter
+// answers TooManyUpdates under bursts (retried as throttling too), so
+// throttling is expected when many stacks deploy at once. Six attempts with
+// throttling backoff of up to 1, 2, 4, 4 and 4 seconds (jittered, so about
+// half that on average) ride out a burst within the function's timeout, and
+// the custom resource's deadline guard answers CloudFormation if they do
+// not. attemptTimeout bounds one HTTP attempt, so a hung connection costs
+// one attempt, not the whole timeout.
 const (
 	maxAttempts    = 6
 	maxBackoff     = 4 * time.Second

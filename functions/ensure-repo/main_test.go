@@ -82,9 +82,11 @@ func TestEndToEnd(t *testing.T) {
 	cfg := testsupport.AWSConfig(t, m.URL)
 	presign, read := testsupport.ResponseBucket(t, cfg)
 	prefix := "/" + testsupport.UniqueName(t, 60)
+	// The emulator's invoked ARN names an account of its own; ACCOUNT_ID
+	// gives moto's, where the repositories live.
 	emu := testsupport.Emulator(t, testsupport.Bootstrap(t, "ensure-repo"),
 		"AWS_ENDPOINT_URL="+m.URL, "PARAMETER_PREFIX="+prefix,
-		"REQUEST_SOURCE=platform.self-service")
+		"REQUEST_SOURCE=platform.self-service", "ACCOUNT_ID=123456789012")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
@@ -139,6 +141,30 @@ func TestEndToEnd(t *testing.T) {
 		if got.RepositoryName != name || !got.Created || got.RepositoryURI == "" ||
 			got.ParameterName != prefix+"/"+name+"/uri" {
 			t.Errorf("got %+v, want a created %q with its parameter", got, name)
+		}
+	})
+
+	t.Run("self-service with a policy for the account", func(t *testing.T) {
+		name := "e2e/" + testsupport.UniqueName(t, 60)
+		ev := event(t, "ensure-repo-self-service.json", func(ev map[string]any) {
+			d := ev["detail"].(map[string]any)
+			d["RepositoryName"] = name
+			d["RepositoryPolicyText"] = map[string]any{
+				"Version": "2012-10-17",
+				"Statement": []any{map[string]any{
+					"Effect":    "Allow",
+					"Principal": map[string]any{"AWS": "arn:aws:iam::123456789012:role/ci"},
+					"Action":    []any{"ecr:BatchGetImage"},
+				}},
+			}
+		})
+		out, err := emu.Invoke(ctx, ev)
+		if err != nil {
+			t.Fatalf("Invoke: %v: %s", err, out)
+		}
+		var got selfservice.Result
+		if err := json.Unmarshal(out, &got); err != nil || got.RepositoryName != name {
+			t.Errorf("got %s (%v), want a result for %q", out, err, name)
 		}
 	})
 

@@ -64,7 +64,8 @@ func decode(raw []byte) (incoming, error) {
 		}
 	}
 	if in.ev.ResponseURL == "" {
-		return in, errors.New("reading custom resource request: ResponseURL is missing or not a string")
+		return in, errors.New("reading custom resource request: ResponseURL is missing or not" +
+			" a string")
 	}
 	return in, nil
 }

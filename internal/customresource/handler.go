@@ -143,7 +143,9 @@ func New(core Core, opts Options) *Handler {
 // Create and Update ensure the repository the properties describe and
 // answer with its name as the physical id and Arn, RepositoryUri, RegistryId
 // and UriParameterName as Data. A failed Create answers with MarkerID's
-// physical id, a failed Update with the old one. Delete removes what this
+// physical id, or with the repository's name when the request created the
+// repository before it failed (so that the rollback's Delete removes it); a
+// failed Update answers with the old physical id. Delete removes what this
 // resource owns of the repository its physical id names; the marker, or any
 // id that cannot name a repository, is answered SUCCESS without a call.
 // Properties a Delete cannot read are read as safely as possible: nothing
@@ -228,7 +230,8 @@ func (h *Handler) handle(ctx context.Context, in incoming) (*cfn.Response, error
 	go func() {
 		defer func() {
 			if v := recover(); v != nil {
-				log.ErrorContext(ctx, "panic", "panic", fmt.Sprint(v), "trace", string(debug.Stack()))
+				log.ErrorContext(ctx, "panic", "panic", fmt.Sprint(v),
+					"trace", string(debug.Stack()))
 				o := fallback(ev)
 				o.err = fmt.Errorf("internal error%s: %v", while(p.get()), v)
 				done <- o
@@ -258,15 +261,17 @@ func (h *Handler) handle(ctx context.Context, in incoming) (*cfn.Response, error
 
 	resp := h.response(ev, out)
 	if out.err != nil {
-		log.ErrorContext(ctx, "request failed", "physical_id", resp.PhysicalResourceID, "error", out.err)
+		log.ErrorContext(ctx, "request failed", "physical_id", resp.PhysicalResourceID,
+			"error", out.err)
 	}
 	sendCtx, cancelSend := sendContext(ctx, deadline, hasDeadline, margin)
 	defer cancelSend()
 	attempts, status, err := h.sender.put(sendCtx, ev.ResponseURL, resp, log)
 	if err != nil {
-		log.ErrorContext(ctx, "answering cloudformation",
-			"status", string(resp.Status), "attempts", attempts, "http_status", status, "error", err)
-		return resp, fmt.Errorf("answering CloudFormation for %q: %w", ev.LogicalResourceID, err)
+		log.ErrorContext(ctx, "answering cloudformation", "status", string(resp.Status),
+			"attempts", attempts, "http_status", status, "error", err)
+		return resp, fmt.Errorf("answering CloudFormation for %q: %w", ev.LogicalResourceID,
+			err)
 	}
 	log.InfoContext(ctx, "answered cloudformation", "status", string(resp.Status),
 		"physical_id", resp.PhysicalResourceID, "attempts", attempts, "http_status", status)

@@ -121,6 +121,10 @@ func TestLifecycle(t *testing.T) {
 					t.Errorf("got owner %q, parameter %q, previous %v, name %q; want %q, %q, nil, %q",
 						in.Owner, in.ParameterName, in.Previous, in.Want.Name, owner, paramName, repoName)
 				}
+				// A stack may take over a repository that self-service created.
+				if in.RespectOwners {
+					t.Error("got RespectOwners, want a Create that adopts whatever it finds")
+				}
 			},
 		},
 		{
@@ -159,6 +163,30 @@ func TestLifecycle(t *testing.T) {
 			name:   "create refused by the core",
 			ev:     create,
 			core:   &fakeCore{ensure: fails(coreErr)},
+			status: cfn.StatusFailed,
+			id:     marker,
+			reason: coreErr.Error() + suffix,
+		},
+		{
+			name: "create failing after the repository was created",
+			ev:   create,
+			core: &fakeCore{ensure: func(_ context.Context,
+				in reconcile.EnsureInput) (reconcile.Result, error) {
+				return reconcile.Result{Repository: in.Want.Name, ParameterName: in.ParameterName,
+					CreatedNow: true, Changes: []string{"created repository"}}, coreErr
+			}},
+			status: cfn.StatusFailed,
+			id:     repoName,
+			reason: coreErr.Error() + suffix,
+		},
+		{
+			name: "create failing on a repository it did not create",
+			ev:   create,
+			core: &fakeCore{ensure: func(_ context.Context,
+				in reconcile.EnsureInput) (reconcile.Result, error) {
+				return reconcile.Result{Repository: in.Want.Name, ParameterName: in.ParameterName,
+					Created: true}, coreErr
+			}},
 			status: cfn.StatusFailed,
 			id:     marker,
 			reason: coreErr.Error() + suffix,

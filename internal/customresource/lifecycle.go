@@ -147,7 +147,16 @@ func data(res reconcile.Result, param string) map[string]any {
 }
 
 // create ensures the repository and its parameter. A failure answers with the
-// marker physical id, so the rollback's Delete touches nothing.
+// marker physical id, so the rollback's Delete touches nothing, unless this
+// request created the repository before a later step failed: then it answers
+// with the repository's name, so the rollback's Delete removes what would
+// otherwise be left behind. That repository is this resource's and new, so
+// the Delete rules remove it, and the parameter only if this resource wrote
+// it.
+//
+// A Create takes over a repository whatever its ownership tag says, unlike
+// self-service: moving a repository that self-service or another stack
+// created into a template is how it comes under infrastructure as code.
 func (h *Handler) create(ctx context.Context, in incoming, p *progress, log *slog.Logger) outcome {
 	p.set("reading properties")
 	want, param, err := h.wanted(in)
@@ -163,9 +172,14 @@ func (h *Handler) create(ctx context.Context, in incoming, p *progress, log *slo
 		ParameterName: param,
 	})
 	if err != nil {
-		return failed(in.ev, err)
+		o := failed(in.ev, err)
+		if res.CreatedNow {
+			o.physicalID = nameOf(res, want)
+			log.WarnContext(ctx, "create failed after the repository was created",
+				"physical_id", o.physicalID)
+		}
+		return o
 	}
-	log.InfoContext(ctx, "repository ensured", "created", res.Created, "changes", res.Changes)
 	return outcome{physicalID: nameOf(res, want), data: data(res, param)}
 }
 
@@ -213,13 +227,14 @@ func (h *Handler) update(ctx context.Context, in incoming, p *progress, log *slo
 		log.InfoContext(ctx, "parameter released for the new repository", "removed", removed)
 	}
 
+	if replaced {
+		log.InfoContext(ctx, "replacing repository", "old_repository", in.ev.PhysicalResourceID)
+	}
 	p.set(fmt.Sprintf("ensuring repository %q", want.Name))
 	res, err := h.core.Ensure(ctx, ensure)
 	if err != nil {
 		return failed(in.ev, err)
 	}
-	log.InfoContext(ctx, "repository ensured",
-		"created", res.Created, "replaced", replaced, "changes", res.Changes)
 
 	moved := !replaced && prevErr == nil && prevParam != param
 	switch {
@@ -280,7 +295,8 @@ func (h *Handler) delete(ctx context.Context, in incoming, p *progress, log *slo
 	case want.Name != id:
 		// Not something CloudFormation sends; the physical id decides what
 		// is deleted, and the parameter follows it unless named.
-		log.WarnContext(ctx, "properties name another repository", "properties_repository", want.Name)
+		log.WarnContext(ctx, "properties name another repository",
+			"properties_repository", want.Name)
 		del.EmptyOnDelete = want.EmptyOnDelete
 		del.ParameterName = h.parameterName(want.UriParameterName, id)
 	default:

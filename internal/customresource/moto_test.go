@@ -145,6 +145,20 @@ func (s *stack) parameter(name string) string {
 	return aws.ToString(out.Parameter.Value)
 }
 
+// putParameter writes a parameter directly, as someone outside this stack
+// would.
+func (s *stack) putParameter(name, value string, tags map[string]string) {
+	s.t.Helper()
+	in := &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String(value),
+		Type: ssmtypes.ParameterTypeString}
+	for k, v := range tags {
+		in.Tags = append(in.Tags, ssmtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+	if _, err := s.ssm.PutParameter(context.Background(), in); err != nil {
+		s.t.Fatalf("writing parameter %q: %v", name, err)
+	}
+}
+
 // tags returns the tags of the repository arn.
 func (s *stack) tags(arn string) map[string]string {
 	s.t.Helper()
@@ -356,7 +370,8 @@ func TestMotoDeleteRules(t *testing.T) {
 		})
 		got := s.send(cfn.RequestCreate, "", kms, nil)
 		if got.Status != cfn.StatusFailed || !IsMarker(got.PhysicalResourceID) ||
-			!strings.Contains(got.Reason, "setting cannot change in place") {
+			!strings.Contains(got.Reason,
+				"EncryptionConfiguration.EncryptionType: cannot change in place: ") {
 			t.Fatalf("create: got %s %q %q, want FAILED with a marker and the encryption refusal",
 				got.Status, got.PhysicalResourceID, got.Reason)
 		}
@@ -370,6 +385,104 @@ func TestMotoDeleteRules(t *testing.T) {
 		}
 		if s.repository(name) == nil {
 			t.Error("rollback: got the repository deleted, want it kept")
+		}
+	})
+
+	t.Run("create failing after the repository was created, then rollback", func(t *testing.T) {
+		name := "cr/" + testsupport.UniqueName(t, 60)
+		s.proxy.Fail("ECR.PutLifecyclePolicy", testsupport.Always,
+			testsupport.Throttle("ThrottlingException"))
+		got := s.send(cfn.RequestCreate, "", props(name, nil), nil)
+		s.proxy.Reset()
+		if got.Status != cfn.StatusFailed || got.PhysicalResourceID != name ||
+			!strings.Contains(got.Reason, "PutLifecyclePolicy") {
+			t.Fatalf("create: got %s %q %q, want FAILED with physical id %q naming"+
+				" PutLifecyclePolicy", got.Status, got.PhysicalResourceID, got.Reason, name)
+		}
+		if s.repository(name) == nil {
+			t.Fatal("create: got no repository, want the one created before the failure")
+		}
+		got = s.send(cfn.RequestDelete, got.PhysicalResourceID, props(name, nil), nil)
+		if got.Status != cfn.StatusSuccess {
+			t.Errorf("rollback: got %s %q, want SUCCESS", got.Status, got.Reason)
+		}
+		if s.repository(name) != nil {
+			t.Error("rollback: got the repository kept, want it deleted")
+		}
+	})
+
+	t.Run("create failing on a parameter not tagged for it, then rollback", func(t *testing.T) {
+		name := "cr/" + testsupport.UniqueName(t, 60)
+		param := s.prefix + "/" + name + "/uri"
+		s.putParameter(param, "something else", nil)
+		s.proxy.Reset()
+		got := s.send(cfn.RequestCreate, "", props(name, nil), nil)
+		wantReason := `writing SSM parameter "` + param + `": UriParameterName: names a` +
+			` parameter that belongs to another repository or owner: it has no` +
+			` ecr-stack:repository tag and holds "something else", which cannot be the URI of` +
+			` repository "` + name + `" before the repository exists; repository "` + name +
+			`" was not created and nothing was written to the parameter` + suffix
+		if got.Status != cfn.StatusFailed || !IsMarker(got.PhysicalResourceID) ||
+			got.Reason != wantReason {
+			t.Fatalf("create: got %s %q %q,\nwant FAILED with a marker and %q", got.Status,
+				got.PhysicalResourceID, got.Reason, wantReason)
+		}
+		if s.repository(name) != nil {
+			t.Error("create: got a repository, want none created")
+		}
+		got = s.send(cfn.RequestDelete, got.PhysicalResourceID, props(name, nil), nil)
+		if got.Status != cfn.StatusSuccess || s.parameter(param) != "something else" {
+			t.Errorf("rollback: got %s %q, parameter %q; want SUCCESS and the parameter kept",
+				got.Status, got.Reason, s.parameter(param))
+		}
+	})
+
+	t.Run("create failing on another owner's parameter, then rollback", func(t *testing.T) {
+		name := "cr/" + testsupport.UniqueName(t, 60)
+		param := s.prefix + "/" + name + "/uri"
+		s.putParameter(param, "stale", map[string]string{reconcile.OwnerTag: "another stack",
+			reconcile.RepositoryTag: name})
+		got := s.send(cfn.RequestCreate, "", props(name, nil), nil)
+		if got.Status != cfn.StatusFailed || got.PhysicalResourceID != name ||
+			!strings.Contains(got.Reason, `UriParameterName: names a parameter that belongs to`) {
+			t.Fatalf("create: got %s %q %q, want FAILED with physical id %q naming"+
+				" UriParameterName", got.Status, got.PhysicalResourceID, got.Reason, name)
+		}
+		got = s.send(cfn.RequestDelete, got.PhysicalResourceID, props(name, nil), nil)
+		if got.Status != cfn.StatusSuccess {
+			t.Errorf("rollback: got %s %q, want SUCCESS", got.Status, got.Reason)
+		}
+		if s.repository(name) != nil {
+			t.Error("rollback: got the repository kept, want it deleted")
+		}
+		if v := s.parameter(param); v != "stale" {
+			t.Errorf("rollback: got parameter %q, want the other owner's kept", v)
+		}
+	})
+
+	t.Run("self-service repository is adopted", func(t *testing.T) {
+		name := "cr/" + testsupport.UniqueName(t, 60)
+		if _, err := s.ecr.CreateRepository(ctx, &ecr.CreateRepositoryInput{
+			RepositoryName: aws.String(name),
+			Tags: []ecrtypes.Tag{{Key: aws.String(reconcile.OwnerTag),
+				Value: aws.String("self-service")}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		got := s.send(cfn.RequestCreate, "", props(name, nil), nil)
+		if got.Status != cfn.StatusSuccess || got.PhysicalResourceID != name {
+			t.Fatalf("create: got %s %q %q, want SUCCESS", got.Status, got.PhysicalResourceID,
+				got.Reason)
+		}
+		if m := s.repository(name).ImageTagMutability; m != ecrtypes.ImageTagMutabilityImmutable {
+			t.Errorf("create: got mutability %s, want IMMUTABLE converged", m)
+		}
+		got = s.send(cfn.RequestDelete, name, props(name, func(p map[string]any) {
+			p["EmptyOnDelete"] = "true"
+		}), nil)
+		if got.Status != cfn.StatusSuccess || s.repository(name) == nil {
+			t.Errorf("delete: got %s %q, want SUCCESS and the repository released", got.Status,
+				got.Reason)
 		}
 	})
 

@@ -108,8 +108,8 @@ func fit(r *cfn.Response) ([]byte, error) {
 		}
 		if limit == 0 {
 			r.Reason = reason
-			return nil, fmt.Errorf("encoding response: %d bytes without a reason, over the limit of %d",
-				len(body), MaxResponseBytes)
+			return nil, fmt.Errorf("encoding response: %d bytes without a reason, over the"+
+				" limit of %d", len(body), MaxResponseBytes)
 		}
 		// Escaping makes the encoded reason longer than the reason; cut in
 		// proportion, and by at least a byte so that the loop ends.

@@ -70,8 +70,8 @@ func (s sender) put(ctx context.Context, rawURL string, r *cfn.Response,
 		// Jitter keeps retries of many resources from arriving together.
 		wait := time.Duration(rand.Int64N(int64(delay))) + delay/2
 		if d, ok := ctx.Deadline(); ok && time.Until(d) < wait {
-			return attempts, status, fmt.Errorf("putting response (attempt %d of %d, no time left): %w",
-				attempts, s.attempts, err)
+			return attempts, status, fmt.Errorf("putting response (attempt %d of %d, no time"+
+				" left): %w", attempts, s.attempts, err)
 		}
 		log.WarnContext(ctx, "retrying response", "attempt", attempts, "http_status", status,
 			"error", err)

@@ -16,6 +16,7 @@ const (
 	EnvAllowedPrefixes   = "ALLOWED_REPOSITORY_PREFIXES"
 	EnvAllowOpenPolicies = "ALLOW_OPEN_REPOSITORY_POLICIES"
 	EnvRequestSource     = "REQUEST_SOURCE"
+	EnvAccountID         = "ACCOUNT_ID"
 )
 
 // DefaultParameterPrefix is where URI parameters go unless PARAMETER_PREFIX
@@ -25,6 +26,9 @@ const DefaultParameterPrefix = "/ecr/repositories"
 // prefixPattern matches what can start a repository name: lower-case letters,
 // digits and the separators ECR allows.
 var prefixPattern = regexp.MustCompile(`^[a-z0-9._/-]+$`)
+
+// accountPattern matches an AWS account id.
+var accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
 
 // Config is ensure-repo's configuration.
 type Config struct {
@@ -42,6 +46,10 @@ type Config struct {
 	// RequestSource, when set, is the only event source self-service accepts,
 	// beside the event rule's own filter.
 	RequestSource string
+	// AccountID is the account the function runs in, whose principals a
+	// self-service repository policy may grant; empty: the account of the
+	// invoked function's ARN.
+	AccountID string
 }
 
 // ConfigFromEnv reads Config from the environment through getenv:
@@ -56,6 +64,10 @@ type Config struct {
 //     default false.
 //   - REQUEST_SOURCE: the EventBridge source self-service requests must
 //     come from; empty accepts any source the event rule lets through.
+//   - ACCOUNT_ID: the 12-digit account the function runs in, which the
+//     open-policy check of self-service requests holds principals to; empty
+//     takes the account from the invoked function's ARN, which the Lambda
+//     Runtime Interface Emulator sets to an account of its own.
 //
 // Each error names its variable.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
@@ -93,6 +105,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 
 	cfg.RequestSource = strings.TrimSpace(getenv(EnvRequestSource))
+
+	cfg.AccountID = strings.TrimSpace(getenv(EnvAccountID))
+	if cfg.AccountID != "" && !accountPattern.MatchString(cfg.AccountID) {
+		errs = append(errs, fmt.Errorf("%s %q: must be an AWS account id of 12 digits",
+			EnvAccountID, cfg.AccountID))
+	}
+
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err
 	}

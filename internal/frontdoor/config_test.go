@@ -28,13 +28,26 @@ func TestConfigFromEnv(t *testing.T) {
 				"ALLOWED_REPOSITORY_PREFIXES":    " team-a/ , ,team-b/",
 				"ALLOW_OPEN_REPOSITORY_POLICIES": "true",
 				"REQUEST_SOURCE":                 "platform.self-service",
+				"ACCOUNT_ID":                     " 123456789012 ",
 			},
 			want: Config{
 				ParameterPrefix:   "/platform/ecr",
 				AllowedPrefixes:   []string{"team-a/", "team-b/"},
 				AllowOpenPolicies: true,
 				RequestSource:     "platform.self-service",
+				AccountID:         "123456789012",
 			},
+		},
+		{
+			name: "account id too short",
+			env:  map[string]string{"ACCOUNT_ID": "12345678901"},
+			err:  `ACCOUNT_ID "12345678901": must be an AWS account id of 12 digits`,
+		},
+		{
+			name: "account id not digits",
+			env:  map[string]string{"ACCOUNT_ID": "arn:aws:iam::123456789012:root"},
+			err: `ACCOUNT_ID "arn:aws:iam::123456789012:root": must be an AWS account id of` +
+				` 12 digits`,
 		},
 		{
 			name: "prefix without a slash",
@@ -133,5 +146,9 @@ func TestEnvJSON(t *testing.T) {
 	}
 	if cfg.RequestSource != ev.Source {
 		t.Errorf("got REQUEST_SOURCE %q, want the sample's source %q", cfg.RequestSource, ev.Source)
+	}
+	// moto's account, in which the samples' repositories and principals live.
+	if cfg.AccountID != "123456789012" {
+		t.Errorf("got ACCOUNT_ID %q, want moto's account 123456789012", cfg.AccountID)
 	}
 }

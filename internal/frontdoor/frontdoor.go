@@ -7,6 +7,7 @@ package frontdoor
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -34,9 +35,9 @@ type Handler = func(ctx context.Context, raw json.RawMessage) (any, error)
 // ResponseURL with client (nil: a client with
 // customresource.DefaultHTTPTimeout), and the handler returns what
 // CloudFormation was told. An event with a detail-type is a self-service
-// request: the handler returns its selfservice.Result. Anything else is an
-// error that says what was expected. Both doors hold their requests to the
-// same cfg.Scope.
+// request: the handler returns its selfservice.Result. Anything else, a
+// payload that is not a JSON object included, is an error that says what was
+// expected. Both doors hold their requests to the same cfg.Scope.
 func NewHandler(core Core, cfg Config, log *slog.Logger, client *http.Client) Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -50,12 +51,13 @@ func NewHandler(core Core, cfg Config, log *slog.Logger, client *http.Client) Ha
 		Scope:             cfg.Scope(),
 		AllowOpenPolicies: cfg.AllowOpenPolicies,
 		Source:            cfg.RequestSource,
+		Account:           cfg.AccountID,
 	}, log)
 
 	return func(ctx context.Context, raw json.RawMessage) (any, error) {
 		var fields map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &fields); err != nil {
-			return nil, fmt.Errorf("decoding event: %w", err)
+		if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
+			return nil, errors.New("decoding event: the event must be a JSON object")
 		}
 		_, hasType := fields["RequestType"]
 		_, hasURL := fields["ResponseURL"]
@@ -76,8 +78,8 @@ func NewHandler(core Core, cfg Config, log *slog.Logger, client *http.Client) Ha
 		default:
 			log.WarnContext(ctx, "unrecognised event", "keys", slices.Sorted(maps.Keys(fields)))
 			return nil, fmt.Errorf("unrecognised event: want a CloudFormation custom resource"+
-				" request (RequestType and ResponseURL) or an EventBridge event with detail-type %q",
-				selfservice.DetailType)
+				" request (RequestType and ResponseURL) or an EventBridge event with"+
+				" detail-type %q", selfservice.DetailType)
 		}
 	}
 }

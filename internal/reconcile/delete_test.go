@@ -84,6 +84,10 @@ func TestDelete(t *testing.T) {
 		{
 			name: "untagged parameter that held the URI",
 			setup: func(h *harness, name, param string) {
+				// Ensure refuses an untagged parameter before it creates the
+				// repository, so the repository is created first.
+				h.ensure(reconcile.EnsureInput{Want: request.Repository{Name: name},
+					Owner: owner, ParameterName: request.DefaultParameterName("/other", name)})
 				h.putParameter(param, registryURI+name, nil)
 				h.ensure(reconcile.EnsureInput{Want: request.Repository{Name: name},
 					Owner: owner, ParameterName: param})

@@ -49,6 +49,7 @@ func TestEnsureCreates(t *testing.T) {
 		RegistryID:    "123456789012",
 		ParameterName: param,
 		Created:       true,
+		CreatedNow:    true,
 		Changes: []string{"created repository", "lifecycle policy: set",
 			"repository policy: set", "wrote parameter"},
 	}
@@ -159,8 +160,8 @@ func TestEnsureAdopts(t *testing.T) {
 		Owner: owner, ParameterName: param,
 	})
 
-	if res.Created {
-		t.Errorf("got created, want adopted")
+	if res.Created || res.CreatedNow {
+		t.Errorf("got created %t, created now %t, want adopted", res.Created, res.CreatedNow)
 	}
 	wantChanges := []string{"tag mutability: IMMUTABLE -> MUTABLE", "tag team: added",
 		"wrote parameter"}
@@ -235,8 +236,8 @@ func TestEnsureConvergedWritesNothing(t *testing.T) {
 			if len(res.Changes) != 0 {
 				t.Errorf("got changes %q, want none", res.Changes)
 			}
-			if !res.Created || res.URI != first.URI {
-				t.Errorf("got %+v, want created with URI %s", res, first.URI)
+			if !res.Created || res.CreatedNow || res.URI != first.URI {
+				t.Errorf("got %+v, want created earlier, not now, with URI %s", res, first.URI)
 			}
 			if got := h.writes(); len(got) != 0 {
 				t.Errorf("got writes %v, want none", got)
@@ -571,12 +572,16 @@ func TestEnsureConcurrently(t *testing.T) {
 		if res.URI != registryURI+name || !res.Created {
 			t.Errorf("ensure %d: got %+v, want created %s", i, res, registryURI+name)
 		}
-		if slices.Contains(res.Changes, "created repository") {
+		if got := slices.Contains(res.Changes, "created repository"); got != res.CreatedNow {
+			t.Errorf("ensure %d: got created now %t and changes %q, want them to agree", i,
+				res.CreatedNow, res.Changes)
+		}
+		if res.CreatedNow {
 			created++
 		}
 	}
-	if created == 0 {
-		t.Errorf("got no ensure that created the repository, want at least one")
+	if created != 1 {
+		t.Errorf("got %d ensures that created the repository, want 1", created)
 	}
 	out, err := h.ecr.DescribeRepositories(context.Background(), &ecr.DescribeRepositoriesInput{})
 	if err != nil {
@@ -613,8 +618,8 @@ func TestEnsureCreatedMeanwhile(t *testing.T) {
 
 	res := h.ensure(in)
 
-	if !res.Created || len(res.Changes) != 0 {
-		t.Errorf("got %+v, want created by this owner and no changes", res)
+	if !res.Created || res.CreatedNow || len(res.Changes) != 0 {
+		t.Errorf("got %+v, want created by this owner earlier and no changes", res)
 	}
 	if got, want := h.writes(), []string{"ECR.CreateRepository"}; !slices.Equal(got, want) {
 		t.Errorf("got writes %v, want %v", got, want)
@@ -650,42 +655,49 @@ func TestEnsureAbsorbsEventualConsistency(t *testing.T) {
 func TestEnsureRefusesEncryptionChange(t *testing.T) {
 	const keyID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 	const keyARN = "arn:aws:kms:us-east-1:123456789012:key/" + keyID
+	const (
+		typeField = "EncryptionConfiguration.EncryptionType: cannot change in place: "
+		keyField  = "EncryptionConfiguration.KmsKey: cannot change in place: "
+	)
 	tests := []struct {
 		name          string
 		have, want    *request.Encryption
-		wantErr       string // "" when accepted
+		wantErr       string // "" when accepted; it follows the repository's name
 		wantLogReason bool
 	}{
 		{
-			name:    "AES256 to KMS",
-			want:    &request.Encryption{Type: request.EncryptionKMS},
-			wantErr: "the repository is encrypted with AES256 and the request asks for KMS",
+			name: "AES256 to KMS",
+			want: &request.Encryption{Type: request.EncryptionKMS},
+			wantErr: typeField + "the repository is encrypted with AES256 and the request asks" +
+				" for KMS",
 		},
 		{
-			name:    "KMS to AES256",
-			have:    &request.Encryption{Type: request.EncryptionKMS, KMSKey: keyID},
-			want:    &request.Encryption{Type: request.EncryptionAES256},
-			wantErr: "the repository is encrypted with KMS and the request asks for AES256",
+			name: "KMS to AES256",
+			have: &request.Encryption{Type: request.EncryptionKMS, KMSKey: keyID},
+			want: &request.Encryption{Type: request.EncryptionAES256},
+			wantErr: typeField + "the repository is encrypted with KMS and the request asks" +
+				" for AES256",
 		},
 		{
-			name:    "KMS to KMS_DSSE",
-			have:    &request.Encryption{Type: request.EncryptionKMS, KMSKey: keyID},
-			want:    &request.Encryption{Type: request.EncryptionKMSDSSE, KMSKey: keyID},
-			wantErr: "the repository is encrypted with KMS and the request asks for KMS_DSSE",
+			name: "KMS to KMS_DSSE",
+			have: &request.Encryption{Type: request.EncryptionKMS, KMSKey: keyID},
+			want: &request.Encryption{Type: request.EncryptionKMSDSSE, KMSKey: keyID},
+			wantErr: typeField + "the repository is encrypted with KMS and the request asks" +
+				" for KMS_DSSE",
 		},
 		{
 			name: "another key",
 			have: &request.Encryption{Type: request.EncryptionKMS, KMSKey: keyID},
 			want: &request.Encryption{Type: request.EncryptionKMS, KMSKey: "ffffffff-12ab"},
-			wantErr: `the repository uses KMS key "` + keyID + `" and the request asks for` +
-				` "ffffffff-12ab"`,
+			wantErr: keyField + `the repository uses KMS key "` + keyID + `" and the request` +
+				` asks for "ffffffff-12ab"`,
 		},
 		{
 			name: "another key ARN",
 			have: &request.Encryption{Type: request.EncryptionKMS, KMSKey: keyARN},
 			want: &request.Encryption{Type: request.EncryptionKMS,
 				KMSKey: "arn:aws:kms:us-east-1:210987654321:key/" + keyID},
-			wantErr: `the repository uses KMS key "` + keyARN + `"`,
+			wantErr: keyField + `the repository uses KMS key "` + keyARN + `"`,
 		},
 		{
 			name: "key id matches its ARN",
@@ -744,7 +756,7 @@ func TestEnsureRefusesEncryptionChange(t *testing.T) {
 			if !errors.Is(err, reconcile.ErrImmutableSetting) {
 				t.Fatalf("got %v, want ErrImmutableSetting", err)
 			}
-			for _, part := range []string{`updating ECR repository "` + name + `"`, tt.wantErr,
+			for _, part := range []string{`updating ECR repository "` + name + `": ` + tt.wantErr,
 				"ECR cannot change the encryption of an existing repository",
 				"nothing was changed"} {
 				if !strings.Contains(err.Error(), part) {
@@ -782,8 +794,9 @@ func TestEnsureParameter(t *testing.T) {
 			name:  "another repository's",
 			value: registryURI + other,
 			tags:  ownTags("another stack", other),
-			wantErr: `writing SSM parameter "PARAM": parameter belongs to another repository:` +
-				` it is tagged for repository "team/other"; nothing was written to it`,
+			wantErr: `writing SSM parameter "PARAM": UriParameterName: names a parameter that` +
+				` belongs to another repository or owner: it is tagged for repository` +
+				` "team/other"; nothing was written to it`,
 			wantTagsRead: true,
 			want: parameter{Value: registryURI + other, Version: 1,
 				Tags: ownTags("another stack", other)},
@@ -919,27 +932,56 @@ func TestEnsureParameter(t *testing.T) {
 	}
 }
 
-// TestEnsureParameterTakenNewRepository checks when a taken parameter stops
-// the ensure of a new repository: before the create when its tags name
-// another repository, after it when only its value tells.
+// TestEnsureParameterTakenNewRepository checks when a parameter stops the
+// ensure of a new repository: before the create when it is not tagged for
+// the repository, since it cannot hold the URI of a repository that does not
+// exist yet; after it when it is tagged for the repository by another owner
+// and holds another value, and the result then says the repository was
+// created.
 func TestEnsureParameterTakenNewRepository(t *testing.T) {
 	// The parameter exists, so its tags are read before the create.
 	wantReads := []string{"ECR.DescribeRepositories", "SSM.GetParameter",
 		"SSM.ListTagsForResource"}
+	const refused = `; repository "{NAME}" was not created and nothing was written to the` +
+		` parameter`
 	tests := []struct {
-		name        string
-		tags        map[string]string
+		name  string
+		value string            // "{URI}" stands for the repository's URI
+		tags  map[string]string // "{NAME}" stands for the repository
+		// wantErr follows `writing SSM parameter "{PARAM}": UriParameterName:
+		// names a parameter that belongs to another repository or owner: `.
+		wantErr     string
 		wantRepo    bool
 		wantWrites  []string
 		wantChanges []string
 	}{
 		{
-			name: "tagged for another repository",
-			tags: ownTags("another stack", "team/other"),
+			name:    "tagged for another repository",
+			value:   registryURI + "team/other",
+			tags:    ownTags("another stack", "team/other"),
+			wantErr: `it is tagged for repository "team/other"` + refused,
 		},
 		{
-			name:        "untagged with another value",
-			tags:        map[string]string{},
+			name:  "untagged with another value",
+			value: registryURI + "team/other",
+			tags:  map[string]string{},
+			wantErr: `it has no ecr-stack:repository tag and holds "` + registryURI +
+				`team/other", which cannot be the URI of repository "{NAME}" before the` +
+				` repository exists` + refused,
+		},
+		{
+			name:  "untagged with the URI to be",
+			value: "{URI}",
+			tags:  map[string]string{},
+			wantErr: `it has no ecr-stack:repository tag and holds "{URI}", which cannot be` +
+				` the URI of repository "{NAME}" before the repository exists` + refused,
+		},
+		{
+			name:  "another owner's for this repository, another value",
+			value: "stale",
+			tags:  ownTags("another stack", "{NAME}"),
+			wantErr: `it belongs to "another stack" and holds "stale"; nothing was written to` +
+				` it`,
 			wantRepo:    true,
 			wantWrites:  []string{"ECR.CreateRepository"},
 			wantChanges: []string{"created repository"},
@@ -949,15 +991,28 @@ func TestEnsureParameterTakenNewRepository(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
 			name, param := h.names()
-			h.putParameter(param, registryURI+"team/other", tt.tags)
+			expand := strings.NewReplacer("{URI}", registryURI+name, "{NAME}", name,
+				"{PARAM}", param).Replace
+			value := expand(tt.value)
+			tags := map[string]string{}
+			for k, v := range tt.tags {
+				tags[k] = expand(v)
+			}
+			h.putParameter(param, value, tags)
 			h.proxy.Reset()
 
 			res, err := h.core.Ensure(context.Background(), reconcile.EnsureInput{
 				Want: request.Repository{Name: name}, Owner: owner, ParameterName: param,
 			})
 
-			if !errors.Is(err, reconcile.ErrParameterTaken) {
-				t.Errorf("got %v, want ErrParameterTaken", err)
+			wantErr := expand(`writing SSM parameter "{PARAM}": UriParameterName: names a` +
+				` parameter that belongs to another repository or owner: ` + tt.wantErr)
+			if !errors.Is(err, reconcile.ErrParameterTaken) || err.Error() != wantErr {
+				t.Errorf("got %v,\nwant ErrParameterTaken %s", err, wantErr)
+			}
+			if res.Repository != name || res.CreatedNow != tt.wantRepo {
+				t.Errorf("got repository %q created now %t, want %q and %t", res.Repository,
+					res.CreatedNow, name, tt.wantRepo)
 			}
 			if !slices.Equal(res.Changes, tt.wantChanges) {
 				t.Errorf("got changes %q, want %q", res.Changes, tt.wantChanges)
@@ -972,9 +1027,165 @@ func TestEnsureParameterTakenNewRepository(t *testing.T) {
 				t.Errorf("got repository %t, want %t", got, tt.wantRepo)
 			}
 			p := h.parameter(param)
-			if p == nil || p.Value != registryURI+"team/other" || p.Version != 1 ||
-				!maps.Equal(p.Tags, tt.tags) {
+			if p == nil || p.Value != value || p.Version != 1 || !maps.Equal(p.Tags, tags) {
 				t.Errorf("got parameter %+v, want it untouched", p)
+			}
+		})
+	}
+}
+
+// TestEnsureCreatedNowOnFailure has a step after the create fail: the error
+// comes with a result that names the repository and says this call created
+// it, so that the caller can remove it; failures before the create, and a
+// create that a concurrent call made first, do not say so.
+func TestEnsureCreatedNowOnFailure(t *testing.T) {
+	notFound := testsupport.APIError(400, "RepositoryNotFoundException", "not there yet")
+	throttled := map[string]testsupport.Fault{"ECR.PutLifecyclePolicy": testsupport.Throttle("")}
+	tests := []struct {
+		name        string
+		fail        map[string]testsupport.Fault // fails every time
+		failOnce    map[string]testsupport.Fault // fails once
+		existing    bool                         // the repository exists already
+		wantNow     bool
+		wantRepo    bool
+		wantChanges []string
+	}{
+		{
+			name:        "lifecycle policy throttled",
+			fail:        throttled,
+			wantNow:     true,
+			wantRepo:    true,
+			wantChanges: []string{"created repository"},
+		},
+		{
+			name:        "parameter write failing",
+			fail:        map[string]testsupport.Fault{"SSM.PutParameter": testsupport.Status(500)},
+			wantNow:     true,
+			wantRepo:    true,
+			wantChanges: []string{"created repository", "lifecycle policy: set"},
+		},
+		{
+			name: "create failing",
+			fail: map[string]testsupport.Fault{"ECR.CreateRepository": testsupport.Status(500)},
+		},
+		{
+			name:     "created by a concurrent call",
+			fail:     throttled,
+			failOnce: map[string]testsupport.Fault{"ECR.DescribeRepositories": notFound},
+			existing: true,
+			wantRepo: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			name, param := h.names()
+			if tt.existing {
+				h.createRepository(&ecr.CreateRepositoryInput{RepositoryName: aws.String(name)})
+			}
+			for op, f := range tt.fail {
+				h.proxy.Fail(op, testsupport.Always, f)
+			}
+			for op, f := range tt.failOnce {
+				h.proxy.Fail(op, 1, f)
+			}
+
+			res, err := h.core.Ensure(context.Background(), reconcile.EnsureInput{
+				Want:  request.Repository{Name: name, LifecyclePolicy: keepFive},
+				Owner: owner, ParameterName: param,
+			})
+
+			if err == nil {
+				t.Fatalf("got success, want an error")
+			}
+			if res.Repository != name || res.CreatedNow != tt.wantNow {
+				t.Errorf("got repository %q created now %t, want %q and %t", res.Repository,
+					res.CreatedNow, name, tt.wantNow)
+			}
+			if !slices.Equal(res.Changes, tt.wantChanges) {
+				t.Errorf("got changes %q, want %q", res.Changes, tt.wantChanges)
+			}
+			if got := h.repository(name) != nil; got != tt.wantRepo {
+				t.Errorf("got repository %t, want %t", got, tt.wantRepo)
+			}
+		})
+	}
+}
+
+// TestEnsureRespectsOwners checks that an ensure that respects owners
+// refuses, before any write, a repository another owner created, and adopts
+// its own and untagged ones; one that does not respect them adopts all.
+func TestEnsureRespectsOwners(t *testing.T) {
+	const stackOwner = "arn:aws:cloudformation:us-east-1:123456789012:stack/platform/2/Repo"
+	tests := []struct {
+		name     string
+		tags     map[string]string // the existing repository's tags; nil: none
+		respect  bool
+		meantime bool // the repository appears between the describe and the create
+		wantErr  bool
+	}{
+		{name: "another owner's", tags: map[string]string{reconcile.OwnerTag: stackOwner},
+			respect: true, wantErr: true},
+		{name: "another owner's, created meanwhile",
+			tags:    map[string]string{reconcile.OwnerTag: stackOwner},
+			respect: true, meantime: true, wantErr: true},
+		{name: "another owner's, owners not respected",
+			tags: map[string]string{reconcile.OwnerTag: stackOwner}},
+		{name: "own", tags: map[string]string{reconcile.OwnerTag: owner}, respect: true},
+		{name: "untagged", respect: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			name, param := h.names()
+			in := &ecr.CreateRepositoryInput{RepositoryName: aws.String(name)}
+			for k, v := range tt.tags {
+				in.Tags = append(in.Tags, ecrtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
+			}
+			h.createRepository(in)
+			_, err := h.ecr.PutLifecyclePolicy(context.Background(), &ecr.PutLifecyclePolicyInput{
+				RepositoryName: aws.String(name), LifecyclePolicyText: aws.String(keepTen),
+			})
+			if err != nil {
+				t.Fatalf("putting lifecycle policy: %v", err)
+			}
+			h.proxy.Reset()
+			if tt.meantime {
+				h.proxy.Fail("ECR.DescribeRepositories", 1,
+					testsupport.APIError(400, "RepositoryNotFoundException", "not there yet"))
+			}
+
+			res, err := h.core.Ensure(context.Background(), reconcile.EnsureInput{
+				Want:  request.Repository{Name: name, LifecyclePolicy: keepFive},
+				Owner: owner, ParameterName: param, RespectOwners: tt.respect,
+			})
+
+			if !tt.wantErr {
+				if err != nil {
+					t.Fatalf("got %v, want success", err)
+				}
+				checkPolicy(t, "lifecycle policy", h.lifecyclePolicy(name), keepFive)
+				return
+			}
+			want := `ensuring ECR repository "` + name + `": RepositoryName: names a repository` +
+				` that belongs to another owner: its ecr-stack:owner tag names "` + stackOwner +
+				`", which created it and manages its settings, so nothing was changed`
+			if !errors.Is(err, reconcile.ErrOwnedByOther) || !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("got %v,\nwant ErrOwnedByOther starting %s", err, want)
+			}
+			if res.CreatedNow || res.Created || len(res.Changes) != 0 {
+				t.Errorf("got %+v, want nothing created, owned or changed", res)
+			}
+			wantWrites := []string(nil)
+			if tt.meantime {
+				wantWrites = []string{"ECR.CreateRepository"} // answered "already exists"
+			}
+			if got := h.writes(); !slices.Equal(got, wantWrites) {
+				t.Errorf("got writes %v, want %v", got, wantWrites)
+			}
+			checkPolicy(t, "lifecycle policy", h.lifecyclePolicy(name), keepTen)
+			if p := h.parameter(param); p != nil {
+				t.Errorf("got parameter %+v, want none", p)
 			}
 		})
 	}
@@ -1052,5 +1263,6 @@ func TestEnsureRefusesBadInput(t *testing.T) {
 func equalResult(a, b reconcile.Result) bool {
 	return a.Repository == b.Repository && a.ARN == b.ARN && a.URI == b.URI &&
 		a.RegistryID == b.RegistryID && a.ParameterName == b.ParameterName &&
-		a.Created == b.Created && slices.Equal(a.Changes, b.Changes)
+		a.Created == b.Created && a.CreatedNow == b.CreatedNow &&
+		slices.Equal(a.Changes, b.Changes)
 }

@@ -20,21 +20,35 @@ func (e *ensure) parameterTags() map[string]string {
 	return map[string]string{OwnerTag: e.in.Owner, RepositoryTag: e.in.Want.Name}
 }
 
-// checkParameterTags reads the tags of an existing parameter and returns
-// ErrParameterTaken when they name another repository, which no URI can
-// change; Ensure checks it before creating a repository, whose URI it cannot
-// know before.
-func (e *ensure) checkParameterTags(ctx context.Context, ps *paramState) error {
+// checkParameterBeforeCreate reads the tags of an existing parameter and
+// returns ErrParameterTaken unless they name the requested repository.
+// Ensure checks it before creating a repository: a parameter tagged for
+// another repository stays taken whatever the URI, and one without the tag
+// cannot hold the URI of a repository that does not exist yet. Only an
+// exact match of its value with the URI to be could make it one's own, and
+// that URI is known only once the repository exists; refusing first keeps a
+// request that would fail from leaving a repository behind.
+func (e *ensure) checkParameterBeforeCreate(ctx context.Context, ps *paramState) error {
 	if err := e.readParameterTags(ctx, ps); err != nil {
 		return err
 	}
 	if ps.param == nil {
 		return nil
 	}
-	if repo, ok := ps.tags[RepositoryTag]; ok && repo != e.in.Want.Name {
-		return e.taken(fmt.Sprintf("it is tagged for repository %q", repo))
+	name := e.in.Want.Name
+	repo, ok := ps.tags[RepositoryTag]
+	var why string
+	switch {
+	case ok && repo == name:
+		return nil
+	case ok:
+		why = fmt.Sprintf("it is tagged for repository %q", repo)
+	default:
+		why = fmt.Sprintf("it has no %s tag and holds %q, which cannot be the URI of"+
+			" repository %q before the repository exists", RepositoryTag, ps.param.Value, name)
 	}
-	return nil
+	return e.refuseParameter(why + fmt.Sprintf("; repository %q was not created and nothing"+
+		" was written to the parameter", name))
 }
 
 // planParameter decides what to write to the parameter for uri, or returns
@@ -82,10 +96,17 @@ func (e *ensure) planParameter(ctx context.Context, ps *paramState,
 	return pp, nil
 }
 
-// taken returns the ErrParameterTaken error for the requested parameter.
+// taken returns the ErrParameterTaken error for the requested parameter,
+// found when the repository exists.
 func (e *ensure) taken(why string) error {
-	return fmt.Errorf("writing SSM parameter %q: %w: %s; nothing was written to it",
-		e.in.ParameterName, ErrParameterTaken, why)
+	return e.refuseParameter(why + "; nothing was written to it")
+}
+
+// refuseParameter returns the ErrParameterTaken error for the requested
+// parameter with detail.
+func (e *ensure) refuseParameter(detail string) error {
+	return fmt.Errorf("writing SSM parameter %q: %w", e.in.ParameterName,
+		&refusal{field: "UriParameterName", cond: ErrParameterTaken, detail: detail})
 }
 
 // writeParameter carries out pp. A create that finds the parameter written by

@@ -2,10 +2,11 @@
 // its URI match a request, and removes them again, for any front door.
 //
 // Ensure creates what is missing, adopts what exists, and then writes only the
-// settings that differ from the request. Delete removes only what its owner
-// created. Ownership is recorded as tags: the repository gets OwnerTag, set in
-// the same call that creates it, and the parameter gets OwnerTag and
-// RepositoryTag.
+// settings that differ from the request; a caller that must not take over
+// what another owner created says so with EnsureInput.RespectOwners. Delete
+// removes only what its owner created. Ownership is recorded as tags: the
+// repository gets OwnerTag, set in the same call that creates it, and the
+// parameter gets OwnerTag and RepositoryTag.
 package reconcile
 
 import (
@@ -34,17 +35,37 @@ const maxTagValue = 256
 
 // The conditions a door tells its caller about. Errors returned by Core match
 // them with errors.Is; their messages say what was found and what was left
-// unchanged.
+// unchanged, and a refused request's message names the request property at
+// fault first, as in "UriParameterName: names a parameter that ...".
 var (
 	// ErrImmutableSetting: the request asks to change a setting that ECR
 	// cannot change on an existing repository (its encryption).
-	ErrImmutableSetting = errors.New("setting cannot change in place")
+	ErrImmutableSetting = errors.New("cannot change in place")
 	// ErrParameterTaken: the parameter belongs to another repository or
 	// owner.
-	ErrParameterTaken = errors.New("parameter belongs to another repository")
+	ErrParameterTaken = errors.New("names a parameter that belongs to another repository" +
+		" or owner")
+	// ErrOwnedByOther: the repository was created by another owner and
+	// EnsureInput.RespectOwners is set.
+	ErrOwnedByOther = errors.New("names a repository that belongs to another owner")
 	// ErrNotEmpty: the repository holds images and EmptyOnDelete is false.
 	ErrNotEmpty = errors.New("repository is not empty")
 )
+
+// refusal is a request Ensure refuses. Its message names the request
+// property at fault and the condition, then says why; errors.Is matches the
+// condition.
+type refusal struct {
+	field  string // the request property, such as "UriParameterName"
+	cond   error  // ErrImmutableSetting, ErrParameterTaken or ErrOwnedByOther
+	detail string
+}
+
+// Error returns the field, the condition and the detail.
+func (r *refusal) Error() string { return r.field + ": " + r.cond.Error() + ": " + r.detail }
+
+// Unwrap returns the condition.
+func (r *refusal) Unwrap() error { return r.cond }
 
 // Core ensures and deletes repositories and their URI parameters. It is safe
 // for concurrent use.
@@ -78,17 +99,33 @@ type EnsureInput struct {
 	// ParameterName is the SSM parameter that receives the URI, already
 	// validated.
 	ParameterName string
+	// RespectOwners makes Ensure refuse, before any write, a repository
+	// whose ownership tag names another owner, with ErrOwnedByOther and a
+	// message that names that owner. Without it such a repository is
+	// adopted like any other, which lets a stack take over a repository
+	// that self-service created. A repository without an ownership tag is
+	// adopted either way.
+	RespectOwners bool
 }
 
-// Result is what Ensure did and found.
+// Result is what Ensure did and found. Ensure returns it with its error too,
+// holding what was learned and done before the failure: Repository and
+// ParameterName always, CreatedNow and the changes written so far.
 type Result struct {
 	Repository, ARN, URI, RegistryID, ParameterName string
 	// Created reports that Owner created the repository, in this call or an
 	// earlier one; false means it was adopted.
 	Created bool
+	// CreatedNow reports that this call created the repository. It is set
+	// as soon as the create succeeds and stays set when a later step fails,
+	// so that a caller whose request failed knows it left behind a
+	// repository of its own, new and without images, which Delete with the
+	// same Owner removes. A repository created by a concurrent call does not
+	// count.
+	CreatedNow bool
 	// Changes lists what was written, in order, as short phrases such as
-	// "created repository" or "scan on push: false -> true". It is empty when
-	// everything already matched.
+	// "created repository" or "scan on push: false -> true". It is empty, not
+	// nil, when everything already matched.
 	Changes []string
 }
 
@@ -104,20 +141,22 @@ type Result struct {
 // no write.
 //
 // The parameter's tags are read only when they can change the decision:
-// before a repository is created, when the parameter exists (one tagged for
-// another repository refuses the create), and when the parameter holds a
-// value other than the URI (its ownership decides whether it may be
-// overwritten). A parameter that already holds the URI is left as it is,
-// tagged or not: it points where it should, and ownership matters only to
-// overwrites and deletes; Delete never deletes an untagged parameter.
+// before a repository is created, when the parameter exists, and when the
+// parameter holds a value other than the URI (its ownership decides whether
+// it may be overwritten). A parameter that already holds the URI is left as
+// it is, tagged or not: it points where it should, and ownership matters
+// only to overwrites and deletes; Delete never deletes an untagged parameter.
 //
-// Before any write, Ensure refuses with ErrImmutableSetting a request that
-// would change the encryption of an existing repository, and with
-// ErrParameterTaken a parameter that holds another value and belongs to
-// another repository or owner, or to nobody. The URI of a new repository is
-// known only once it exists, so for a new repository a parameter that holds
-// another value is refused after the create, unless its tags name another
-// repository; the result then reports the create among its changes.
+// Before any write, Ensure refuses with ErrOwnedByOther a repository another
+// owner created when in.RespectOwners is set, with ErrImmutableSetting a
+// request that would change the encryption of an existing repository, and
+// with ErrParameterTaken a parameter that holds another value and belongs to
+// another repository or owner, or to nobody. Before it creates a repository
+// it refuses with ErrParameterTaken a parameter that exists and is not
+// tagged for that repository: it cannot hold the URI of a repository that
+// does not exist yet. One tagged for the repository by another owner can
+// still be refused after the create, when it holds another value; the
+// result then has CreatedNow set.
 func (c *Core) Ensure(ctx context.Context, in EnsureInput) (Result, error) {
 	name := in.Want.Name
 	res := Result{Repository: name, ParameterName: in.ParameterName}
@@ -129,18 +168,19 @@ func (c *Core) Ensure(ctx context.Context, in EnsureInput) (Result, error) {
 		return res, fmt.Errorf("ensuring ECR repository %q: parameter name is empty", name)
 	}
 	e := &ensure{
-		in:  in,
-		log: c.log.With("repository", name, "parameter", in.ParameterName),
-		reg: c.reg,
-		par: c.par,
+		in:      in,
+		log:     c.log.With("repository", name, "parameter", in.ParameterName),
+		reg:     c.reg,
+		par:     c.par,
+		changes: []string{},
 	}
 	err := e.run(ctx, &res)
 	res.Changes = e.changes
 	if err != nil {
 		return res, err
 	}
-	e.log.InfoContext(ctx, "ensured repository", "created", res.Created,
-		"changes", len(res.Changes))
+	e.log.InfoContext(ctx, "ensured repository", "created", res.CreatedNow,
+		"owned", res.Created, "changes", res.Changes)
 	return res, nil
 }
 
@@ -153,18 +193,22 @@ func (e *ensure) run(ctx context.Context, res *Result) error {
 	}
 	created := false
 	if st.repo == nil {
-		if err := e.checkParameterTags(ctx, &ps); err != nil {
+		if err := e.checkParameterBeforeCreate(ctx, &ps); err != nil {
 			return err
 		}
 		if st, created, err = e.create(ctx); err != nil {
 			return err
 		}
+		res.CreatedNow = created
 	} else {
 		e.log.InfoContext(ctx, "found repository", "owned", owns(st.tags, e.in.Owner))
 	}
 	res.ARN, res.URI, res.RegistryID = st.repo.ARN, st.repo.URI, st.repo.RegistryID
 	res.Created = owns(st.tags, e.in.Owner)
 	if !created {
+		if err := e.checkOwner(st.tags); err != nil {
+			return err
+		}
 		if err := e.checkEncryption(ctx, st.repo); err != nil {
 			return err
 		}
@@ -349,6 +393,22 @@ func (e *ensure) create(ctx context.Context) (repoState, bool, error) {
 	}
 	e.change(ctx, "created repository", "created repository")
 	return repoState{repo: repo, tags: tags}, true, nil
+}
+
+// checkOwner returns ErrOwnedByOther when the request respects owners and
+// the repository's ownership tag names another owner.
+func (e *ensure) checkOwner(tags map[string]string) error {
+	other, tagged := tags[OwnerTag]
+	if !e.in.RespectOwners || !tagged || other == e.in.Owner {
+		return nil
+	}
+	return fmt.Errorf("ensuring ECR repository %q: %w", e.in.Want.Name, &refusal{
+		field: "RepositoryName",
+		cond:  ErrOwnedByOther,
+		detail: fmt.Sprintf("its %s tag names %q, which created it and manages its settings,"+
+			" so nothing was changed; choose another name, or change the repository"+
+			" through its owner", OwnerTag, other),
+	})
 }
 
 // owns reports whether tags record owner as the owner. An empty owner owns

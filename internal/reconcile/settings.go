@@ -44,8 +44,9 @@ func (e *ensure) checkEncryption(ctx context.Context, repo *registry.Repository)
 		wantType = request.DefaultEncryptionType
 	}
 	if wantType != repo.EncryptionType {
-		return e.immutable(fmt.Sprintf("the repository is encrypted with %s and the request"+
-			" asks for %s", repo.EncryptionType, wantType))
+		return e.immutable("EncryptionConfiguration.EncryptionType",
+			fmt.Sprintf("the repository is encrypted with %s and the request asks for %s",
+				repo.EncryptionType, wantType))
 	}
 	if want.KMSKey == "" {
 		return nil
@@ -57,18 +58,22 @@ func (e *ensure) checkEncryption(ctx context.Context, repo *registry.Repository)
 		return nil
 	}
 	if !same {
-		return e.immutable(fmt.Sprintf("the repository uses KMS key %q and the request asks"+
-			" for %q", repo.KMSKey, want.KMSKey))
+		return e.immutable("EncryptionConfiguration.KmsKey",
+			fmt.Sprintf("the repository uses KMS key %q and the request asks for %q",
+				repo.KMSKey, want.KMSKey))
 	}
 	return nil
 }
 
 // immutable returns the ErrImmutableSetting error for the requested
-// repository with detail.
-func (e *ensure) immutable(detail string) error {
-	return fmt.Errorf("updating ECR repository %q: %w: %s; ECR cannot change the encryption"+
-		" of an existing repository and it is never deleted and recreated to do so, so"+
-		" nothing was changed", e.in.Want.Name, ErrImmutableSetting, detail)
+// repository's field with detail.
+func (e *ensure) immutable(field, detail string) error {
+	return fmt.Errorf("updating ECR repository %q: %w", e.in.Want.Name, &refusal{
+		field: field,
+		cond:  ErrImmutableSetting,
+		detail: detail + "; ECR cannot change the encryption of an existing repository and" +
+			" it is never deleted and recreated to do so, so nothing was changed",
+	})
 }
 
 // sameKey compares two KMS key references. known is false when either is an

@@ -3,13 +3,16 @@ package selfservice
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/ecr-stack/ecr-stack/internal/params"
@@ -62,7 +65,7 @@ func TestMotoTwice(t *testing.T) {
 		t.Fatalf("second: %v", err)
 	}
 	want := first
-	want.Changes = []string{}
+	want.Created, want.Adopted, want.Changes = false, true, []string{}
 	if !reflect.DeepEqual(second, want) {
 		t.Errorf("second: got %+v, want %+v", second, want)
 	}
@@ -111,10 +114,17 @@ func TestMotoConcurrent(t *testing.T) {
 			t.Errorf("request %d: %v", i, err)
 		}
 	}
+	created := 0
 	for i, r := range results {
-		if r.RepositoryURI != results[0].RepositoryURI || !r.Created {
-			t.Errorf("request %d: got %+v, want the same created repository", i, r)
+		if r.RepositoryURI != results[0].RepositoryURI || r.Created == r.Adopted {
+			t.Errorf("request %d: got %+v, want the same repository, created or adopted", i, r)
 		}
+		if r.Created {
+			created++
+		}
+	}
+	if created != 1 {
+		t.Errorf("got %d requests that created the repository, want 1", created)
 	}
 
 	direct := testsupport.AWSConfig(t, testsupport.Moto(t).URL)
@@ -127,5 +137,53 @@ func TestMotoConcurrent(t *testing.T) {
 	if len(hist.Parameters) != 1 {
 		b, _ := json.Marshal(hist.Parameters)
 		t.Errorf("got %d parameter versions %s, want 1", len(hist.Parameters), b)
+	}
+}
+
+// TestMotoStackOwned sends a request for a repository that a CloudFormation
+// stack created: it is refused before any write, naming the owner.
+func TestMotoStackOwned(t *testing.T) {
+	h, proxy, _ := motoHandler(t)
+	name := "ss/" + testsupport.UniqueName(t, 60)
+	const stack = "arn:aws:cloudformation:us-east-1:123456789012:stack/platform/1/Repository"
+	const keepTen = `{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any",` +
+		`"countType":"imageCountMoreThan","countNumber":10},"action":{"type":"expire"}}]}`
+	ctx := context.Background()
+	direct := ecr.NewFromConfig(testsupport.AWSConfig(t, testsupport.Moto(t).URL))
+	_, err := direct.CreateRepository(ctx, &ecr.CreateRepositoryInput{
+		RepositoryName: aws.String(name),
+		Tags: []ecrtypes.Tag{{Key: aws.String(reconcile.OwnerTag),
+			Value: aws.String(stack)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = direct.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{
+		RepositoryName: aws.String(name), LifecyclePolicyText: aws.String(keepTen)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy.Reset()
+
+	// The sample's detail names a lifecycle policy of its own.
+	_, err = h.Handle(ctx, requestFor(t, name))
+
+	want := `ensuring ECR repository "` + name + `": RepositoryName: names a repository that` +
+		` belongs to another owner: its ecr-stack:owner tag names "` + stack + `"`
+	if !errors.Is(err, reconcile.ErrOwnedByOther) || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("got %v,\nwant ErrOwnedByOther starting %s", err, want)
+	}
+	for op, n := range proxy.Counts() {
+		if !isRead(op) {
+			t.Errorf("got %d calls of %s, want no writes", n, op)
+		}
+	}
+	out, err := direct.GetLifecyclePolicy(ctx,
+		&ecr.GetLifecyclePolicyInput{RepositoryName: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(out.LifecyclePolicyText); !strings.Contains(got, `"countNumber":10`) {
+		t.Errorf("got lifecycle policy %s, want the stack's kept", got)
 	}
 }

@@ -2,11 +2,12 @@
 // "ECR Repository Request" event on the bus, and this door checks it against
 // the stack's policy and hands it to the reconcile core.
 //
-// Self-service never deletes anything. Its result goes back to Lambda, whose
-// destinations forward it; a refused or failed request is an error, so that
-// Lambda's retries and the failure destination act. Delivering the same
-// request again, or many times at once, is harmless: the core's Ensure is
-// idempotent.
+// Self-service never deletes anything, and never takes over a repository that
+// another owner, such as a CloudFormation stack, created: the core refuses it
+// before any write. Its result goes back to Lambda, whose destinations
+// forward it; a refused or failed request is an error, so that Lambda's
+// retries and the failure destination act. Delivering the same request again,
+// or many times at once, is harmless: the core's Ensure is idempotent.
 package selfservice
 
 import (
@@ -45,6 +46,12 @@ type Config struct {
 	// AllowOpenPolicies lets a request set a repository policy that grants
 	// "*" or principals of another account.
 	AllowOpenPolicies bool
+	// Account is the 12-digit account the repositories live in, whose
+	// principals a repository policy may grant. Empty: the account of the
+	// invoked function's ARN, or the event's when that is unknown. Set it
+	// where that ARN does not name the real account: the Lambda Runtime
+	// Interface Emulator reports 012345678912.
+	Account string
 	// Source, when set, is the only event source accepted.
 	Source string
 }
@@ -56,8 +63,9 @@ type Result struct {
 	RepositoryARN  string `json:"repositoryArn"`
 	RegistryID     string `json:"registryId"`
 	ParameterName  string `json:"parameterName"`
-	// Created reports that self-service created the repository, now or in an
-	// earlier request; Adopted is its opposite: the repository existed.
+	// Created reports that this request created the repository; Adopted is
+	// its opposite: the repository existed before the request, whether an
+	// earlier request or someone else made it.
 	Created bool `json:"created"`
 	Adopted bool `json:"adopted"`
 	// Changes lists what this request wrote; empty when everything matched.
@@ -89,9 +97,10 @@ func New(core Core, cfg Config, log *slog.Logger) *Handler {
 // a parameter outside the parameter prefix), when its repository policy
 // grants "*" or a principal of another account (unless open policies are
 // allowed), and when it sets EmptyOnDelete, which would promise a deletion
-// that self-service never makes. The account is the one the function runs
-// in, read from the invoked function's ARN, or, when that is unknown, the
-// event's account.
+// that self-service never makes. The account is Config.Account, or else the
+// one the function runs in, read from the invoked function's ARN, or, when
+// that is unknown, the event's account. A repository that another owner
+// created is refused by the core with reconcile.ErrOwnedByOther.
 func (h *Handler) Handle(ctx context.Context, ev events.EventBridgeEvent) (Result, error) {
 	log := h.log.With("source", ev.Source, "event_id", ev.ID)
 	if ev.DetailType != DetailType {
@@ -113,8 +122,12 @@ func (h *Handler) Handle(ctx context.Context, ev events.EventBridgeEvent) (Resul
 
 	work, cancel := beforeDeadline(ctx)
 	defer cancel()
-	res, err := h.core.Ensure(work,
-		reconcile.EnsureInput{Want: want, Owner: Owner, ParameterName: param})
+	res, err := h.core.Ensure(work, reconcile.EnsureInput{
+		Want:          want,
+		Owner:         Owner,
+		ParameterName: param,
+		RespectOwners: true,
+	})
 	if err != nil {
 		if errors.Is(work.Err(), context.DeadlineExceeded) {
 			err = fmt.Errorf("timed out ensuring repository %q: %w", want.Name, err)
@@ -122,7 +135,6 @@ func (h *Handler) Handle(ctx context.Context, ev events.EventBridgeEvent) (Resul
 		log.ErrorContext(ctx, "request failed", "error", err)
 		return Result{}, err
 	}
-	log.InfoContext(ctx, "repository ensured", "created", res.Created, "changes", res.Changes)
 
 	out := Result{
 		RepositoryName: res.Repository,
@@ -130,8 +142,8 @@ func (h *Handler) Handle(ctx context.Context, ev events.EventBridgeEvent) (Resul
 		RepositoryARN:  res.ARN,
 		RegistryID:     res.RegistryID,
 		ParameterName:  res.ParameterName,
-		Created:        res.Created,
-		Adopted:        !res.Created,
+		Created:        res.CreatedNow,
+		Adopted:        !res.CreatedNow,
 		Changes:        res.Changes,
 	}
 	if out.RepositoryName == "" {
@@ -194,11 +206,15 @@ func beforeDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithDeadline(ctx, deadline.Add(-min(margin, time.Until(deadline)/10)))
 }
 
-// account returns the account the repository lives in: the function's own,
-// from the invoked function's ARN, or the event's when that is unknown. With
-// neither, it returns a name no account has, so that every account principal
-// counts as another account's: the check fails closed.
+// account returns the account the repository lives in: the configured one,
+// else the function's own, from the invoked function's ARN, or the event's
+// when that is unknown. With none, it returns a name no account has, so that
+// every account principal counts as another account's: the check fails
+// closed.
 func (h *Handler) account(ctx context.Context, ev events.EventBridgeEvent) string {
+	if h.cfg.Account != "" {
+		return h.cfg.Account
+	}
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		if a, err := arn.Parse(lc.InvokedFunctionArn); err == nil && a.AccountID != "" {
 			return a.AccountID

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -44,6 +44,7 @@ func (f *fakeCore) Ensure(_ context.Context, in reconcile.EnsureInput) (reconcil
 		RegistryID:    "123456789012",
 		ParameterName: in.ParameterName,
 		Created:       true,
+		CreatedNow:    true,
 		Changes:       []string{"created repository", "wrote parameter"},
 	}, nil
 }
@@ -108,10 +109,22 @@ func TestHandle(t *testing.T) {
 		AwsRequestID:       "req-1",
 		InvokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:ensure-repo",
 	})
-	coreErr := errors.New(`ensuring ECR repository "x": parameter belongs to another repository`)
+	coreErr := fmt.Errorf(`ensuring ECR repository "x": RepositoryName: %w: its`+
+		` ecr-stack:owner tag names "a stack"`, reconcile.ErrOwnedByOther)
+	// Under the Lambda Runtime Interface Emulator the invoked ARN names an
+	// account of its own.
+	inEmulator := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{
+		AwsRequestID:       "req-1",
+		InvokedFunctionArn: "arn:aws:lambda:us-east-1:012345678912:function:function",
+	})
+	samePolicy := withDetail(t, sample, func(d map[string]any) {
+		d["RepositoryPolicyText"] = policy(map[string]any{
+			"AWS": "arn:aws:iam::123456789012:role/ci"})
+	})
 
 	tests := []struct {
 		name  string
+		ctx   context.Context // nil: inLambda
 		cfg   Config
 		ev    events.EventBridgeEvent
 		core  *fakeCore
@@ -139,7 +152,20 @@ func TestHandle(t *testing.T) {
 			core: &fakeCore{result: func(in reconcile.EnsureInput) reconcile.Result {
 				return reconcile.Result{Repository: in.Want.Name, ParameterName: in.ParameterName}
 			}},
-			want:  Result{RepositoryName: name, ParameterName: param, Adopted: true, Changes: []string{}},
+			want: Result{RepositoryName: name, ParameterName: param, Adopted: true,
+				Changes: []string{}},
+			param: param,
+		},
+		{
+			name: "created by an earlier request",
+			cfg:  base,
+			ev:   sample,
+			core: &fakeCore{result: func(in reconcile.EnsureInput) reconcile.Result {
+				return reconcile.Result{Repository: in.Want.Name, ParameterName: in.ParameterName,
+					Created: true, Changes: []string{"tag mutability: MUTABLE -> IMMUTABLE"}}
+			}},
+			want: Result{RepositoryName: name, ParameterName: param, Adopted: true,
+				Changes: []string{"tag mutability: MUTABLE -> IMMUTABLE"}},
 			param: param,
 		},
 		{
@@ -201,6 +227,22 @@ func TestHandle(t *testing.T) {
 					"AWS": "arn:aws:iam::123456789012:role/ci"})
 			}),
 			param: param,
+		},
+		{
+			name:  "policy for the configured account, in the emulator",
+			ctx:   inEmulator,
+			cfg:   Config{Scope: scope, Account: "123456789012"},
+			ev:    samePolicy,
+			param: param,
+		},
+		{
+			name: "policy for the function's account, in the emulator",
+			ctx:  inEmulator,
+			cfg:  base,
+			ev:   samePolicy,
+			err: req + `RepositoryPolicyText: must not grant access outside the account: ` +
+				`Statement[0] grants Principal.AWS "arn:aws:iam::123456789012:role/ci" in` +
+				` account 123456789012`,
 		},
 		{
 			name: "open policy allowed",
@@ -285,7 +327,11 @@ func TestHandle(t *testing.T) {
 			if core == nil {
 				core = &fakeCore{}
 			}
-			got, err := New(core, tt.cfg, nil).Handle(inLambda, tt.ev)
+			ctx := tt.ctx
+			if ctx == nil {
+				ctx = inLambda
+			}
+			got, err := New(core, tt.cfg, nil).Handle(ctx, tt.ev)
 			gotErr := ""
 			if err != nil {
 				gotErr = err.Error()
@@ -306,32 +352,38 @@ func TestHandle(t *testing.T) {
 				t.Fatalf("got %d ensures, want 1", len(core.ensures))
 			}
 			in := core.ensures[0]
-			if in.Owner != Owner || in.ParameterName != tt.param || in.Previous != nil {
-				t.Errorf("got owner %q, parameter %q, previous %v; want %q, %q, nil",
-					in.Owner, in.ParameterName, in.Previous, Owner, tt.param)
+			if in.Owner != Owner || in.ParameterName != tt.param || in.Previous != nil ||
+				!in.RespectOwners {
+				t.Errorf("got owner %q, parameter %q, previous %v, respect owners %t;"+
+					" want %q, %q, nil, true", in.Owner, in.ParameterName, in.Previous,
+					in.RespectOwners, Owner, tt.param)
 			}
 		})
 	}
 }
 
 func TestAccount(t *testing.T) {
+	inLambda := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{
+		InvokedFunctionArn: "arn:aws:lambda:us-east-1:111111111111:function:f"})
 	tests := []struct {
-		name string
-		ctx  context.Context
-		ev   events.EventBridgeEvent
-		want string
+		name       string
+		configured string
+		ctx        context.Context
+		ev         events.EventBridgeEvent
+		want       string
 	}{
-		{"function's account", lambdacontext.NewContext(context.Background(),
-			&lambdacontext.LambdaContext{
-				InvokedFunctionArn: "arn:aws:lambda:us-east-1:111111111111:function:f"}),
+		{"configured account", "333333333333", inLambda,
+			events.EventBridgeEvent{AccountID: "222222222222"}, "333333333333"},
+		{"function's account", "", inLambda,
 			events.EventBridgeEvent{AccountID: "222222222222"}, "111111111111"},
-		{"event's account", context.Background(), events.EventBridgeEvent{AccountID: "222222222222"},
-			"222222222222"},
-		{"neither", context.Background(), events.EventBridgeEvent{}, "unknown"},
+		{"event's account", "", context.Background(),
+			events.EventBridgeEvent{AccountID: "222222222222"}, "222222222222"},
+		{"none", "", context.Background(), events.EventBridgeEvent{}, "unknown"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := (&Handler{}).account(tt.ctx, tt.ev); got != tt.want {
+			h := &Handler{cfg: Config{Account: tt.configured}}
+			if got := h.account(tt.ctx, tt.ev); got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})

@@ -222,3 +222,54 @@ func checkFailureHandling(t *testing.T, id string, res Resource) {
 		}
 	}
 }
+
+// TestServicePrincipalsScoped checks that every statement of a resource
+// policy (key, topic and queue policies) that allows an AWS service
+// principal is limited to this stack's account or resources by an
+// aws:SourceAccount or aws:SourceArn condition, so that the service cannot be
+// made to act for another account (the confused deputy).
+func TestServicePrincipalsScoped(t *testing.T) {
+	tmpl := loadTemplate(t)
+	found := 0
+	for _, id := range slices.Sorted(maps.Keys(tmpl.Resources)) {
+		for _, st := range serviceStatements(tmpl.Resources[id].Properties) {
+			found++
+			cond, _ := st["Condition"].(map[string]any)
+			scoped := false
+			for _, op := range cond {
+				keys, _ := op.(map[string]any)
+				_, account := keys["aws:SourceAccount"]
+				_, arn := keys["aws:SourceArn"]
+				scoped = scoped || account || arn
+			}
+			if !scoped {
+				t.Errorf("%s: statement %v allows %v without an aws:SourceAccount or"+
+					" aws:SourceArn condition", id, st["Sid"], st["Principal"])
+			}
+		}
+	}
+	if found == 0 {
+		t.Error("got no statement allowing a service principal, want the alarms' and rules'")
+	}
+}
+
+// serviceStatements returns the Allow statements found anywhere in v whose
+// Principal names an AWS service.
+func serviceStatements(v any) []map[string]any {
+	var out []map[string]any
+	switch v := v.(type) {
+	case map[string]any:
+		p, _ := v["Principal"].(map[string]any)
+		if _, ok := p["Service"]; ok && v["Effect"] == "Allow" {
+			out = append(out, v)
+		}
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			out = append(out, serviceStatements(v[k])...)
+		}
+	case []any:
+		for _, e := range v {
+			out = append(out, serviceStatements(e)...)
+		}
+	}
+	return out
+}
