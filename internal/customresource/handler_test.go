@@ -316,6 +316,45 @@ func TestLifecycle(t *testing.T) {
 			},
 		},
 		{
+			name: "update renaming the repository, failing after the create",
+			ev: func() cfn.Event {
+				ev := update
+				ev.ResourceProperties = withProps(update.ResourceProperties, func(m map[string]any) {
+					m["RepositoryName"] = "example-team/renamed"
+					delete(m, "UriParameterName")
+				})
+				return ev
+			}(),
+			core: &fakeCore{ensure: func(_ context.Context,
+				in reconcile.EnsureInput) (reconcile.Result, error) {
+				return reconcile.Result{Repository: in.Want.Name, ParameterName: in.ParameterName,
+					CreatedNow: true, Changes: []string{"created repository"}}, coreErr
+			}},
+			status: cfn.StatusFailed,
+			id:     repoName,
+			reason: coreErr.Error() + suffix,
+			deletes: []reconcile.DeleteInput{{Repository: "example-team/renamed", Owner: owner,
+				ParameterName: "/ecr/repositories/example-team/renamed/uri"}},
+		},
+		{
+			name: "update renaming the repository, failing on an existing one",
+			ev: func() cfn.Event {
+				ev := update
+				ev.ResourceProperties = withProps(update.ResourceProperties, func(m map[string]any) {
+					m["RepositoryName"] = "example-team/renamed"
+					delete(m, "UriParameterName")
+				})
+				return ev
+			}(),
+			core: &fakeCore{ensure: func(_ context.Context,
+				in reconcile.EnsureInput) (reconcile.Result, error) {
+				return reconcile.Result{Repository: in.Want.Name, Created: true}, coreErr
+			}},
+			status: cfn.StatusFailed,
+			id:     repoName,
+			reason: coreErr.Error() + suffix,
+		},
+		{
 			name: "update with unreadable old properties",
 			ev: func() cfn.Event {
 				ev := update

@@ -191,7 +191,7 @@ func (h *Handler) create(ctx context.Context, in incoming, p *progress, log *slo
 // resource owns it; one that keeps its name across a replacement is handed
 // to the new repository. An old parameter outside the Scope is kept, since the
 // function has no permission to remove it. A failure echoes the old physical
-// id.
+// id, after removing a replacement repository this request created.
 func (h *Handler) update(ctx context.Context, in incoming, p *progress, log *slog.Logger) outcome {
 	p.set("reading properties")
 	want, param, err := h.wanted(in)
@@ -233,6 +233,9 @@ func (h *Handler) update(ctx context.Context, in incoming, p *progress, log *slo
 	p.set(fmt.Sprintf("ensuring repository %q", want.Name))
 	res, err := h.core.Ensure(ctx, ensure)
 	if err != nil {
+		if replaced && res.CreatedNow {
+			h.undoReplacement(ctx, nameOf(res, want), param, owner, log)
+		}
 		return failed(in.ev, err)
 	}
 
@@ -250,6 +253,28 @@ func (h *Handler) update(ctx context.Context, in incoming, p *progress, log *slo
 		log.InfoContext(ctx, "old parameter", "old_parameter", prevParam, "removed", removed)
 	}
 	return outcome{physicalID: nameOf(res, want), data: data(res, param)}
+}
+
+// undoReplacement removes the repository a failed replacing Update created.
+// CloudFormation keeps the old physical id after a failed Update and never
+// sends a Delete for the new name, so nothing else would remove it. The
+// repository is new, empty and this resource's, so the Delete rules remove
+// it, and its parameter only if this resource wrote it there; the rollback's
+// Update then writes the old repository's parameter back. A failure here,
+// such as an expired deadline, is logged and leaves the repository in place.
+func (h *Handler) undoReplacement(ctx context.Context, name, param, owner string,
+	log *slog.Logger) {
+	res, err := h.core.Delete(ctx, reconcile.DeleteInput{
+		Repository: name, Owner: owner, ParameterName: param,
+	})
+	if err != nil {
+		log.ErrorContext(ctx, "removing the replacement of a failed update",
+			"new_repository", name, "error", err)
+		return
+	}
+	log.WarnContext(ctx, "removed the replacement of a failed update",
+		"new_repository", name, "deleted", res.RepositoryDeleted,
+		"parameter_deleted", res.ParameterDeleted)
 }
 
 // nameOf returns the repository's name as the core reports it.
