@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -164,6 +165,91 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("got no \"alert published\" log line in:\n%s", emu.Logs())
 		}
 	})
+}
+
+// fault is what a test injects: f for the first n calls of op.
+type fault struct {
+	op string
+	n  int
+	f  testsupport.Fault
+}
+
+// TestTransientFaults injects, in front of moto, faults the function's own
+// retryer (5 attempts, every attempt bounded to 10 seconds) is meant to ride
+// out: each alert arrives, after exactly the attempts its faults cost.
+func TestTransientFaults(t *testing.T) {
+	m := testsupport.Moto(t)
+	proxy := testsupport.NewProxy(t, m.URL)
+	cfg := testsupport.AWSConfig(t, m.URL)
+	ctx := context.Background()
+
+	repo := testsupport.UniqueName(t, 60)
+	created, err := sns.NewFromConfig(cfg).CreateTopic(ctx,
+		&sns.CreateTopicInput{Name: aws.String(testsupport.UniqueName(t, 200))})
+	if err != nil {
+		t.Fatalf("creating topic: %v", err)
+	}
+	topic := aws.ToString(created.TopicArn)
+	receive := testsupport.SubscribeQueue(t, cfg, topic)
+
+	emu := testsupport.Emulator(t, testsupport.Bootstrap(t, "scan-notifier"),
+		"AWS_ENDPOINT_URL="+proxy.URL, "TOPIC_ARN="+topic)
+
+	tests := []struct {
+		name   string
+		faults []fault
+		want   map[string]int // attempts per operation
+	}{
+		{
+			// Four failed attempts of Publish are more than testsupport's
+			// retryer makes (3 attempts) and fewer than the function's 5, so
+			// the alert arrives only through the function's own settings.
+			name: "throttling and a reset",
+			faults: []fault{
+				{"ECR.DescribeImageScanFindings", 3, testsupport.Throttle("")},
+				{"SNS.Publish", 3, testsupport.Throttle("")},
+				{"SNS.Publish", 1, testsupport.Reset},
+			},
+			want: map[string]int{"ECR.DescribeImageScanFindings": 4, "SNS.Publish": 5},
+		},
+		{
+			// The suite's one hung attempt: it costs the whole 10-second
+			// attempt timeout, which main.go fixes, to show the attempt is
+			// cut off and retried rather than left to the function timeout.
+			name:   "hung attempt",
+			faults: []fault{{"ECR.DescribeImageScanFindings", 1, testsupport.Hang}},
+			want:   map[string]int{"ECR.DescribeImageScanFindings": 2, "SNS.Publish": 1},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			proxy.Reset()
+			tag := testsupport.UniqueName(t, 128)
+			digest := testsupport.PushScannedImage(t, cfg, repo, tag)
+			for _, f := range tt.faults {
+				proxy.Fail(f.op, f.n, f.f)
+			}
+			ev := scanEvent(t, "scan-notifier-ecr-scan-complete.json", repo, digest,
+				[]string{tag}, map[string]int{"HIGH": 1})
+			if out, err := emu.Invoke(ctx, ev); err != nil {
+				t.Fatalf("Invoke: %v: %s", err, out)
+			}
+			if got := proxy.Counts(); !maps.Equal(got, tt.want) {
+				t.Errorf("got calls %v, want %v", got, tt.want)
+			}
+
+			rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+			defer cancel()
+			msgs := receive(rctx, 1)
+			if len(msgs) != 1 {
+				t.Fatalf("got %d alerts, want 1", len(msgs))
+			}
+			n := testsupport.DecodeNotification(t, msgs[0])
+			if !strings.Contains(n.Message, digest) {
+				t.Errorf("got an alert without digest %s:\n%s", digest, n.Message)
+			}
+		})
+	}
 }
 
 // TestColdStartConfig runs the built bootstrap with a bad setting: it exits
