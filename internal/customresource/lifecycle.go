@@ -156,7 +156,9 @@ func data(res reconcile.Result, param string) map[string]any {
 //
 // A Create takes over a repository whatever its ownership tag says, unlike
 // self-service: moving a repository that self-service or another stack
-// created into a template is how it comes under infrastructure as code.
+// created into a template is how it comes under infrastructure as code. The
+// core records the adoption as the repository's managed-by tag, which keeps
+// self-service away until this resource's Delete releases it.
 func (h *Handler) create(ctx context.Context, in incoming, p *progress, log *slog.Logger) outcome {
 	p.set("reading properties")
 	want, param, err := h.wanted(in)

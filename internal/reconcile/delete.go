@@ -29,7 +29,7 @@ type DeleteResult struct {
 	// RepositoryDeleted reports that this call deleted the repository.
 	RepositoryDeleted bool
 	// Released reports that the repository exists and belongs to someone
-	// else, so it was kept.
+	// else, so it was kept; a ManagedByTag naming Owner was removed from it.
 	Released bool
 	// ParameterDeleted reports that this call deleted the parameter.
 	ParameterDeleted bool
@@ -40,12 +40,15 @@ type DeleteResult struct {
 // Delete deletes the repository when Owner created it, and the parameter when
 // Owner wrote it for that repository.
 //
-// A repository that Owner did not create is released: kept, with its tags,
-// images and settings. One that holds images is deleted only with
-// EmptyOnDelete; otherwise Delete returns ErrNotEmpty and deletes nothing,
-// the parameter included. A repository or parameter that is already gone
-// counts as deleted by someone else, not as an error, so Delete is
-// idempotent.
+// A repository that Owner did not create is released: kept, with its images,
+// settings and tags, except a ManagedByTag naming Owner, which is removed so
+// that the repository goes back to whoever created it, and callers that
+// respect owners may change it again when that is them or nobody. A
+// ManagedByTag naming anyone else is left alone. A repository that Owner
+// created and that holds images is deleted only with EmptyOnDelete;
+// otherwise Delete returns ErrNotEmpty and deletes nothing, the parameter
+// included. A repository or parameter that is already gone counts as deleted
+// by someone else, not as an error, so Delete is idempotent.
 func (c *Core) Delete(ctx context.Context, in DeleteInput) (DeleteResult, error) {
 	log := c.log.With("repository", in.Repository, "parameter", in.ParameterName)
 	var (
@@ -97,7 +100,18 @@ func (c *Core) deleteRepository(ctx context.Context, log *slog.Logger,
 		return false, false, "", err
 	}
 	if !owns(tags, in.Owner) {
-		log.InfoContext(ctx, "released repository", "owner", tags[OwnerTag])
+		if manages(tags, in.Owner) {
+			err := c.reg.Untag(ctx, repo.ARN, []string{ManagedByTag})
+			if errors.Is(err, registry.ErrNotFound) {
+				log.InfoContext(ctx, "repository already deleted")
+				return false, false, gone, nil
+			}
+			if err != nil {
+				return false, false, "", err
+			}
+		}
+		log.InfoContext(ctx, "released repository", "owner", tags[OwnerTag],
+			"managed_by", tags[ManagedByTag])
 		return false, true, "the repository was not created by this owner, so it was" +
 			" released and kept", nil
 	}

@@ -3,6 +3,7 @@ package reconcile_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -30,6 +31,9 @@ func TestDelete(t *testing.T) {
 		wantRepo      bool // the repository exists afterwards
 		wantImages    int
 		wantParam     bool // the parameter exists afterwards
+		// wantTags are the repository's reserved tags afterwards; nil: not
+		// checked.
+		wantTags map[string]string
 	}{
 		{
 			name: "owned and empty",
@@ -78,8 +82,39 @@ func TestDelete(t *testing.T) {
 			want: reconcile.DeleteResult{Released: true, ParameterDeleted: true,
 				Reason: "the repository was not created by this owner, so it was released" +
 					" and kept; deleted the parameter"},
+			wantWrites: []string{"ECR.UntagResource", "SSM.DeleteParameter"},
+			wantRepo:   true, wantImages: 1, wantTags: map[string]string{},
+		},
+		{
+			name: "created by self-service, adopted",
+			setup: func(h *harness, name, param string) {
+				h.ensure(reconcile.EnsureInput{Want: request.Repository{Name: name},
+					Owner: "self-service", ParameterName: param + "-self", RespectOwners: true})
+				h.ensure(reconcile.EnsureInput{Want: request.Repository{Name: name},
+					Owner: owner, ParameterName: param})
+			},
+			want: reconcile.DeleteResult{Released: true, ParameterDeleted: true,
+				Reason: "the repository was not created by this owner, so it was released" +
+					" and kept; deleted the parameter"},
+			wantWrites: []string{"ECR.UntagResource", "SSM.DeleteParameter"},
+			wantRepo:   true,
+			wantTags:   map[string]string{reconcile.OwnerTag: "self-service"},
+		},
+		{
+			name: "adopted, then adopted by another owner",
+			setup: func(h *harness, name, param string) {
+				h.createRepository(&ecr.CreateRepositoryInput{RepositoryName: aws.String(name)})
+				h.ensure(reconcile.EnsureInput{Want: request.Repository{Name: name},
+					Owner: owner, ParameterName: param})
+				h.ensure(reconcile.EnsureInput{Want: request.Repository{Name: name},
+					Owner: stranger, ParameterName: param + "-other"})
+			},
+			want: reconcile.DeleteResult{Released: true, ParameterDeleted: true,
+				Reason: "the repository was not created by this owner, so it was released" +
+					" and kept; deleted the parameter"},
 			wantWrites: []string{"SSM.DeleteParameter"},
-			wantRepo:   true, wantImages: 1,
+			wantRepo:   true,
+			wantTags:   map[string]string{reconcile.ManagedByTag: stranger},
 		},
 		{
 			name: "untagged parameter that held the URI",
@@ -158,6 +193,15 @@ func TestDelete(t *testing.T) {
 				t.Errorf("got writes %v, want %v", got, tt.wantWrites)
 			}
 			h.checkLeft(name, param, tt.wantRepo, tt.wantImages, tt.wantParam)
+			if tt.wantTags != nil {
+				got := h.repositoryTags(name)
+				maps.DeleteFunc(got, func(k, _ string) bool {
+					return !strings.HasPrefix(k, request.ReservedTagPrefix)
+				})
+				if !maps.Equal(got, tt.wantTags) {
+					t.Errorf("got reserved tags %v, want %v", got, tt.wantTags)
+				}
+			}
 			if err != nil {
 				return
 			}

@@ -136,7 +136,7 @@ func TestEnsureDefaults(t *testing.T) {
 }
 
 // TestEnsureAdopts converges a repository created outside this stack without
-// claiming it or touching what the request does not name.
+// touching what the request does not name, and records the adoption last.
 func TestEnsureAdopts(t *testing.T) {
 	h := newHarness(t)
 	name, param := h.names()
@@ -164,17 +164,134 @@ func TestEnsureAdopts(t *testing.T) {
 		t.Errorf("got created %t, created now %t, want adopted", res.Created, res.CreatedNow)
 	}
 	wantChanges := []string{"tag mutability: IMMUTABLE -> MUTABLE", "tag team: added",
-		"wrote parameter"}
+		"wrote parameter", "tag ecr-stack:managed-by: added"}
 	if !slices.Equal(res.Changes, wantChanges) {
 		t.Errorf("got changes %q, want %q", res.Changes, wantChanges)
 	}
-	wantTags := map[string]string{"keep": "me", "team": "x"}
+	wantTags := map[string]string{"keep": "me", "team": "x", reconcile.ManagedByTag: owner}
 	if got := h.repositoryTags(name); !maps.Equal(got, wantTags) {
-		t.Errorf("got tags %v, want %v (no ownership tag on an adopted repository)", got,
+		t.Errorf("got tags %v, want %v (no owner tag on an adopted repository)", got,
 			wantTags)
 	}
 	if got := h.lifecyclePolicy(name); !sameJSON(t, got, keepTen) {
 		t.Errorf("got lifecycle policy %s, want the unmanaged %s kept", got, keepTen)
+	}
+}
+
+// TestEnsureRecordsAdoption checks when an ensure records its adoption in
+// the managed-by tag: once, as the last write, only without RespectOwners
+// and only on a repository the owner did not create; the same ensure again
+// writes nothing, and requested tags never touch the reserved ones.
+func TestEnsureRecordsAdoption(t *testing.T) {
+	const other = "arn:aws:cloudformation:us-east-1:123456789012:stack/other/2/Repo"
+	tests := []struct {
+		name        string
+		tags        map[string]string // the existing repository's tags; nil: none
+		respect     bool
+		want        request.Repository
+		previous    *request.Repository
+		wantChanges []string
+		wantWrites  []string
+		wantTags    map[string]string
+	}{
+		{
+			name:        "untagged",
+			wantChanges: []string{"wrote parameter", "tag ecr-stack:managed-by: added"},
+			wantWrites:  []string{"SSM.PutParameter", "ECR.TagResource"},
+			wantTags:    map[string]string{reconcile.ManagedByTag: owner},
+		},
+		{
+			name:        "created by self-service",
+			tags:        map[string]string{reconcile.OwnerTag: "self-service"},
+			wantChanges: []string{"wrote parameter", "tag ecr-stack:managed-by: added"},
+			wantWrites:  []string{"SSM.PutParameter", "ECR.TagResource"},
+			wantTags: map[string]string{reconcile.OwnerTag: "self-service",
+				reconcile.ManagedByTag: owner},
+		},
+		{
+			name: "managed by another owner",
+			tags: map[string]string{reconcile.ManagedByTag: other},
+			wantChanges: []string{"wrote parameter",
+				"tag ecr-stack:managed-by: " + other + " -> " + owner},
+			wantWrites: []string{"SSM.PutParameter", "ECR.TagResource"},
+			wantTags:   map[string]string{reconcile.ManagedByTag: owner},
+		},
+		{
+			name:        "managed by the owner",
+			tags:        map[string]string{reconcile.ManagedByTag: owner},
+			wantChanges: []string{"wrote parameter"},
+			wantWrites:  []string{"SSM.PutParameter"},
+			wantTags:    map[string]string{reconcile.ManagedByTag: owner},
+		},
+		{
+			name:        "created by the owner",
+			tags:        map[string]string{reconcile.OwnerTag: owner},
+			wantChanges: []string{"wrote parameter"},
+			wantWrites:  []string{"SSM.PutParameter"},
+			wantTags:    map[string]string{reconcile.OwnerTag: owner},
+		},
+		{
+			name:        "owners respected",
+			respect:     true,
+			wantChanges: []string{"wrote parameter"},
+			wantWrites:  []string{"SSM.PutParameter"},
+			wantTags:    map[string]string{},
+		},
+		{
+			name: "requested tags naming the reserved ones",
+			tags: map[string]string{reconcile.ManagedByTag: owner, "team": "x"},
+			want: request.Repository{Tags: []request.Tag{
+				{Key: reconcile.ManagedByTag, Value: "someone"},
+				{Key: "ECR-STACK:owner", Value: "someone"},
+			}},
+			previous: &request.Repository{Tags: []request.Tag{
+				{Key: "Ecr-Stack:Managed-By", Value: owner},
+				{Key: "team", Value: "x"},
+			}},
+			wantChanges: []string{"tag team: removed", "wrote parameter"},
+			wantWrites:  []string{"ECR.UntagResource", "SSM.PutParameter"},
+			wantTags:    map[string]string{reconcile.ManagedByTag: owner},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			name, param := h.names()
+			in := &ecr.CreateRepositoryInput{RepositoryName: aws.String(name)}
+			for k, v := range tt.tags {
+				in.Tags = append(in.Tags, ecrtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
+			}
+			h.createRepository(in)
+			h.proxy.Reset()
+			tt.want.Name = name
+			if tt.previous != nil {
+				tt.previous.Name = name
+			}
+			ensure := reconcile.EnsureInput{Want: tt.want, Previous: tt.previous, Owner: owner,
+				ParameterName: param, RespectOwners: tt.respect}
+
+			res := h.ensure(ensure)
+
+			if !slices.Equal(res.Changes, tt.wantChanges) {
+				t.Errorf("got changes %q, want %q", res.Changes, tt.wantChanges)
+			}
+			if got := h.writes(); !slices.Equal(got, tt.wantWrites) {
+				t.Errorf("got writes %v, want %v", got, tt.wantWrites)
+			}
+			if got := h.repositoryTags(name); !maps.Equal(got, tt.wantTags) {
+				t.Errorf("got tags %v, want %v", got, tt.wantTags)
+			}
+
+			h.proxy.Reset()
+			again := h.ensure(ensure)
+
+			if len(again.Changes) != 0 {
+				t.Errorf("got changes %q ensuring again, want none", again.Changes)
+			}
+			if got := h.writes(); len(got) != 0 {
+				t.Errorf("got writes %v ensuring again, want none", got)
+			}
+		})
 	}
 }
 
@@ -890,7 +1007,13 @@ func TestEnsureParameter(t *testing.T) {
 				}
 				return out
 			}
-			h.createRepository(&ecr.CreateRepositoryInput{RepositoryName: aws.String(name)})
+			// Adopted earlier, so that only the parameter decides the writes.
+			h.createRepository(&ecr.CreateRepositoryInput{
+				RepositoryName: aws.String(name),
+				Tags: []ecrtypes.Tag{
+					{Key: aws.String(reconcile.ManagedByTag), Value: aws.String(owner)},
+				},
+			})
 			h.putParameter(param, expand(tt.value), expandTags(tt.tags))
 			h.proxy.Reset()
 
@@ -1113,26 +1236,47 @@ func TestEnsureCreatedNowOnFailure(t *testing.T) {
 }
 
 // TestEnsureRespectsOwners checks that an ensure that respects owners
-// refuses, before any write, a repository another owner created, and adopts
-// its own and untagged ones; one that does not respect them adopts all.
+// refuses, before any write, a repository another owner created or adopted,
+// and adopts its own and untagged ones; one that does not respect them adopts
+// all.
 func TestEnsureRespectsOwners(t *testing.T) {
 	const stackOwner = "arn:aws:cloudformation:us-east-1:123456789012:stack/platform/2/Repo"
+	const (
+		createdByStack = `its ecr-stack:owner tag names "` + stackOwner + `", which created` +
+			` it and manages its settings, so nothing was changed`
+		managedByStack = `its ecr-stack:managed-by tag names "` + stackOwner + `", which` +
+			` adopted it and manages its settings, so nothing was changed`
+	)
 	tests := []struct {
 		name     string
 		tags     map[string]string // the existing repository's tags; nil: none
 		respect  bool
-		meantime bool // the repository appears between the describe and the create
-		wantErr  bool
+		meantime bool   // the repository appears between the describe and the create
+		wantErr  string // what the refusal says after the condition; "": success
 	}{
 		{name: "another owner's", tags: map[string]string{reconcile.OwnerTag: stackOwner},
-			respect: true, wantErr: true},
+			respect: true, wantErr: createdByStack},
 		{name: "another owner's, created meanwhile",
 			tags:    map[string]string{reconcile.OwnerTag: stackOwner},
-			respect: true, meantime: true, wantErr: true},
+			respect: true, meantime: true, wantErr: createdByStack},
 		{name: "another owner's, owners not respected",
 			tags: map[string]string{reconcile.OwnerTag: stackOwner}},
 		{name: "own", tags: map[string]string{reconcile.OwnerTag: owner}, respect: true},
 		{name: "untagged", respect: true},
+		{name: "managed by another owner",
+			tags:    map[string]string{reconcile.ManagedByTag: stackOwner},
+			respect: true, wantErr: managedByStack},
+		{name: "own, managed by another owner",
+			tags: map[string]string{reconcile.OwnerTag: owner,
+				reconcile.ManagedByTag: stackOwner},
+			respect: true, wantErr: managedByStack},
+		{name: "managed by another owner, created meanwhile",
+			tags:    map[string]string{reconcile.ManagedByTag: stackOwner},
+			respect: true, meantime: true, wantErr: managedByStack},
+		{name: "managed by another owner, owners not respected",
+			tags: map[string]string{reconcile.ManagedByTag: stackOwner}},
+		{name: "managed by the owner", tags: map[string]string{reconcile.ManagedByTag: owner},
+			respect: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1160,7 +1304,7 @@ func TestEnsureRespectsOwners(t *testing.T) {
 				Owner: owner, ParameterName: param, RespectOwners: tt.respect,
 			})
 
-			if !tt.wantErr {
+			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatalf("got %v, want success", err)
 				}
@@ -1168,13 +1312,16 @@ func TestEnsureRespectsOwners(t *testing.T) {
 				return
 			}
 			want := `ensuring ECR repository "` + name + `": RepositoryName: names a repository` +
-				` that belongs to another owner: its ecr-stack:owner tag names "` + stackOwner +
-				`", which created it and manages its settings, so nothing was changed`
+				` that belongs to another owner: ` + tt.wantErr
 			if !errors.Is(err, reconcile.ErrOwnedByOther) || !strings.HasPrefix(err.Error(), want) {
 				t.Errorf("got %v,\nwant ErrOwnedByOther starting %s", err, want)
 			}
-			if res.CreatedNow || res.Created || len(res.Changes) != 0 {
-				t.Errorf("got %+v, want nothing created, owned or changed", res)
+			// A repository the owner created and another owner adopted is
+			// still reported as the owner's.
+			wantCreated := tt.tags[reconcile.OwnerTag] == owner
+			if res.CreatedNow || res.Created != wantCreated || len(res.Changes) != 0 {
+				t.Errorf("got %+v, want nothing created now or changed, created %t", res,
+					wantCreated)
 			}
 			wantWrites := []string(nil)
 			if tt.meantime {

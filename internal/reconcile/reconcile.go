@@ -3,10 +3,12 @@
 //
 // Ensure creates what is missing, adopts what exists, and then writes only the
 // settings that differ from the request; a caller that must not take over
-// what another owner created says so with EnsureInput.RespectOwners. Delete
-// removes only what its owner created. Ownership is recorded as tags: the
-// repository gets OwnerTag, set in the same call that creates it, and the
-// parameter gets OwnerTag and RepositoryTag.
+// what another owner created or adopted says so with
+// EnsureInput.RespectOwners. Delete removes only what its owner created and
+// releases what it adopted. Ownership is recorded as tags: the repository
+// gets OwnerTag, set in the same call that creates it, and ManagedByTag when
+// a caller that does not respect owners adopts it; the parameter gets
+// OwnerTag and RepositoryTag.
 package reconcile
 
 import (
@@ -23,11 +25,16 @@ import (
 	"github.com/ecr-stack/ecr-stack/internal/request"
 )
 
-// Ownership tags. A repository carries OwnerTag when Ensure created it; a
-// parameter carries both when Ensure wrote it.
+// Ownership tags. A repository carries OwnerTag when Ensure created it, and
+// ManagedByTag, naming the adopter, when an Ensure without RespectOwners
+// adopted it from another owner or from nobody; Delete removes ManagedByTag
+// again when it releases the repository. A parameter carries OwnerTag and
+// RepositoryTag when Ensure wrote it. Requests can neither set nor remove
+// these tags.
 const (
 	OwnerTag      = request.ReservedTagPrefix + "owner"
 	RepositoryTag = request.ReservedTagPrefix + "repository"
+	ManagedByTag  = request.ReservedTagPrefix + "managed-by"
 )
 
 // maxTagValue is the longest tag value ECR and SSM accept, in characters.
@@ -45,8 +52,8 @@ var (
 	// owner.
 	ErrParameterTaken = errors.New("names a parameter that belongs to another repository" +
 		" or owner")
-	// ErrOwnedByOther: the repository was created by another owner and
-	// EnsureInput.RespectOwners is set.
+	// ErrOwnedByOther: the repository was created or adopted by another
+	// owner and EnsureInput.RespectOwners is set.
 	ErrOwnedByOther = errors.New("names a repository that belongs to another owner")
 	// ErrNotEmpty: the repository holds images and EmptyOnDelete is false.
 	ErrNotEmpty = errors.New("repository is not empty")
@@ -100,11 +107,12 @@ type EnsureInput struct {
 	// validated.
 	ParameterName string
 	// RespectOwners makes Ensure refuse, before any write, a repository
-	// whose ownership tag names another owner, with ErrOwnedByOther and a
-	// message that names that owner. Without it such a repository is
-	// adopted like any other, which lets a stack take over a repository
-	// that self-service created. A repository without an ownership tag is
-	// adopted either way.
+	// whose OwnerTag or ManagedByTag names another owner, with
+	// ErrOwnedByOther and a message that names that owner. Without it such a
+	// repository is adopted like any other, which lets a stack take over a
+	// repository that self-service created, and the adoption is recorded as
+	// ManagedByTag so that callers that respect owners leave it alone from
+	// then on. A repository without either tag is adopted either way.
 	RespectOwners bool
 }
 
@@ -148,15 +156,21 @@ type Result struct {
 // only to overwrites and deletes; Delete never deletes an untagged parameter.
 //
 // Before any write, Ensure refuses with ErrOwnedByOther a repository another
-// owner created when in.RespectOwners is set, with ErrImmutableSetting a
-// request that would change the encryption of an existing repository, and
-// with ErrParameterTaken a parameter that holds another value and belongs to
-// another repository or owner, or to nobody. Before it creates a repository
-// it refuses with ErrParameterTaken a parameter that exists and is not
-// tagged for that repository: it cannot hold the URI of a repository that
-// does not exist yet. One tagged for the repository by another owner can
-// still be refused after the create, when it holds another value; the
-// result then has CreatedNow set.
+// owner created or adopted when in.RespectOwners is set, with
+// ErrImmutableSetting a request that would change the encryption of an
+// existing repository, and with ErrParameterTaken a parameter that holds
+// another value and belongs to another repository or owner, or to nobody.
+// Before it creates a repository it refuses with ErrParameterTaken a
+// parameter that exists and is not tagged for that repository: it cannot
+// hold the URI of a repository that does not exist yet. One tagged for the
+// repository by another owner can still be refused after the create, when it
+// holds another value; the result then has CreatedNow set.
+//
+// Without in.RespectOwners, the adoption of a repository that Owner did not
+// create is recorded last, once everything else succeeded, by setting
+// ManagedByTag to Owner when it names anyone else or nobody: a failed request
+// leaves no claim behind for a rollback to clear, and a repository whose tag
+// names Owner already costs no write.
 func (c *Core) Ensure(ctx context.Context, in EnsureInput) (Result, error) {
 	name := in.Want.Name
 	res := Result{Repository: name, ParameterName: in.ParameterName}
@@ -201,7 +215,8 @@ func (e *ensure) run(ctx context.Context, res *Result) error {
 		}
 		res.CreatedNow = created
 	} else {
-		e.log.InfoContext(ctx, "found repository", "owned", owns(st.tags, e.in.Owner))
+		e.log.InfoContext(ctx, "found repository", "owned", owns(st.tags, e.in.Owner),
+			"managed_by", st.tags[ManagedByTag])
 	}
 	res.ARN, res.URI, res.RegistryID = st.repo.ARN, st.repo.URI, st.repo.RegistryID
 	res.Created = owns(st.tags, e.in.Owner)
@@ -221,7 +236,10 @@ func (e *ensure) run(ctx context.Context, res *Result) error {
 	if err := e.converge(ctx, st); err != nil {
 		return err
 	}
-	return e.writeParameter(ctx, pp, st.repo.URI)
+	if err := e.writeParameter(ctx, pp, st.repo.URI); err != nil {
+		return err
+	}
+	return e.recordAdoption(ctx, st)
 }
 
 // ensure holds the state of one Ensure call.
@@ -396,23 +414,67 @@ func (e *ensure) create(ctx context.Context) (repoState, bool, error) {
 }
 
 // checkOwner returns ErrOwnedByOther when the request respects owners and
-// the repository's ownership tag names another owner.
+// the repository's OwnerTag or ManagedByTag names another owner.
 func (e *ensure) checkOwner(tags map[string]string) error {
-	other, tagged := tags[OwnerTag]
-	if !e.in.RespectOwners || !tagged || other == e.in.Owner {
+	if !e.in.RespectOwners {
 		return nil
 	}
+	if other, tagged := tags[OwnerTag]; tagged && other != e.in.Owner {
+		return e.ownedByOther(fmt.Sprintf("its %s tag names %q, which created it and manages"+
+			" its settings, so nothing was changed; choose another name, or change the"+
+			" repository through its owner", OwnerTag, other))
+	}
+	if other, tagged := tags[ManagedByTag]; tagged && other != e.in.Owner {
+		return e.ownedByOther(fmt.Sprintf("its %s tag names %q, which adopted it and manages"+
+			" its settings, so nothing was changed; choose another name, or change the"+
+			" repository through the owner that manages it", ManagedByTag, other))
+	}
+	return nil
+}
+
+// ownedByOther returns the ErrOwnedByOther error for the requested
+// repository with detail.
+func (e *ensure) ownedByOther(detail string) error {
 	return fmt.Errorf("ensuring ECR repository %q: %w", e.in.Want.Name, &refusal{
-		field: "RepositoryName",
-		cond:  ErrOwnedByOther,
-		detail: fmt.Sprintf("its %s tag names %q, which created it and manages its settings,"+
-			" so nothing was changed; choose another name, or change the repository"+
-			" through its owner", OwnerTag, other),
+		field:  "RepositoryName",
+		cond:   ErrOwnedByOther,
+		detail: detail,
 	})
+}
+
+// recordAdoption sets ManagedByTag to the owner on a repository that an
+// ensure without RespectOwners adopted, unless the owner created it or the
+// tag names the owner already. A caller that respects owners never claims a
+// repository: it only works on what nobody else manages.
+func (e *ensure) recordAdoption(ctx context.Context, st repoState) error {
+	if e.in.RespectOwners || owns(st.tags, e.in.Owner) {
+		return nil
+	}
+	old, tagged := st.tags[ManagedByTag]
+	if tagged && old == e.in.Owner {
+		return nil
+	}
+	err := e.reg.Tag(ctx, st.repo.ARN, map[string]string{ManagedByTag: e.in.Owner})
+	if err != nil {
+		return err
+	}
+	if tagged {
+		e.change(ctx, "recorded adoption",
+			fmt.Sprintf("tag %s: %s -> %s", ManagedByTag, old, e.in.Owner))
+	} else {
+		e.change(ctx, "recorded adoption", fmt.Sprintf("tag %s: added", ManagedByTag))
+	}
+	return nil
 }
 
 // owns reports whether tags record owner as the owner. An empty owner owns
 // nothing, so an untagged resource is never taken for one's own.
 func owns(tags map[string]string, owner string) bool {
 	return owner != "" && tags[OwnerTag] == owner
+}
+
+// manages reports whether tags record owner as the adopter that manages the
+// repository. An empty owner manages nothing.
+func manages(tags map[string]string, owner string) bool {
+	return owner != "" && tags[ManagedByTag] == owner
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"reflect"
 	"strings"
 	"sync"
@@ -185,5 +186,71 @@ func TestMotoStackOwned(t *testing.T) {
 	}
 	if got := aws.ToString(out.LifecyclePolicyText); !strings.Contains(got, `"countNumber":10`) {
 		t.Errorf("got lifecycle policy %s, want the stack's kept", got)
+	}
+}
+
+// TestMotoStackAdopts follows a repository that self-service created through
+// a stack's custom resource adopting it: self-service is refused while the
+// stack manages it, and served again once the stack's Delete released it.
+func TestMotoStackAdopts(t *testing.T) {
+	h, proxy, cfg := motoHandler(t)
+	name := "ss/" + testsupport.UniqueName(t, 60)
+	ev := requestFor(t, name)
+	const stack = "arn:aws:cloudformation:us-east-1:123456789012:stack/platform/1/Repository"
+	ctx := context.Background()
+	direct := testsupport.AWSConfig(t, testsupport.Moto(t).URL)
+	// The custom resource's calls: its own owner, owners not respected.
+	stackCore := reconcile.New(registry.New(ecr.NewFromConfig(direct)),
+		params.New(ssm.NewFromConfig(direct)), nil)
+	stackParam := cfg.Scope.ParameterPrefix + "/stack/" + name + "/uri"
+
+	if res, err := h.Handle(ctx, ev); err != nil || !res.Created {
+		t.Fatalf("self-service create: got %+v, %v, want created", res, err)
+	}
+
+	adopted, err := stackCore.Ensure(ctx, reconcile.EnsureInput{
+		Want: request.Repository{Name: name}, Owner: stack, ParameterName: stackParam,
+	})
+	if err != nil || adopted.Created {
+		t.Fatalf("stack adopt: got %+v, %v, want adopted", adopted, err)
+	}
+
+	proxy.Reset()
+	_, err = h.Handle(ctx, ev)
+	want := `ensuring ECR repository "` + name + `": RepositoryName: names a repository that` +
+		` belongs to another owner: its ecr-stack:managed-by tag names "` + stack + `"`
+	if !errors.Is(err, reconcile.ErrOwnedByOther) || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("self-service while adopted: got %v,\nwant ErrOwnedByOther starting %s",
+			err, want)
+	}
+	for op, n := range proxy.Counts() {
+		if !isRead(op) {
+			t.Errorf("self-service while adopted: got %d calls of %s, want no writes", n, op)
+		}
+	}
+
+	del, err := stackCore.Delete(ctx, reconcile.DeleteInput{Repository: name, Owner: stack,
+		ParameterName: stackParam})
+	if err != nil || !del.Released || del.RepositoryDeleted {
+		t.Fatalf("stack delete: got %+v, %v, want released", del, err)
+	}
+
+	res, err := h.Handle(ctx, ev)
+	if err != nil {
+		t.Fatalf("self-service after release: got %v, want success", err)
+	}
+	if res.Created || !res.Adopted {
+		t.Errorf("self-service after release: got %+v, want its repository found", res)
+	}
+	tags, err := registry.New(ecr.NewFromConfig(direct)).Tags(ctx,
+		"arn:aws:ecr:us-east-1:123456789012:repository/"+name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	maps.DeleteFunc(tags, func(k, _ string) bool {
+		return !strings.HasPrefix(k, request.ReservedTagPrefix)
+	})
+	if wantTags := map[string]string{reconcile.OwnerTag: Owner}; !maps.Equal(tags, wantTags) {
+		t.Errorf("got reserved tags %v, want %v", tags, wantTags)
 	}
 }

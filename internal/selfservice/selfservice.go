@@ -100,7 +100,8 @@ func New(core Core, cfg Config, log *slog.Logger) *Handler {
 // that self-service never makes. The account is Config.Account, or else the
 // one the function runs in, read from the invoked function's ARN, or, when
 // that is unknown, the event's account. A repository that another owner
-// created is refused by the core with reconcile.ErrOwnedByOther.
+// created, or that a stack adopted, is refused by the core with
+// reconcile.ErrOwnedByOther.
 func (h *Handler) Handle(ctx context.Context, ev events.EventBridgeEvent) (Result, error) {
 	log := h.log.With("source", ev.Source, "event_id", ev.ID)
 	if ev.DetailType != DetailType {
