@@ -93,7 +93,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.EventBridgeEvent) error 
 
 	msg := alert.Render(in.scan, in.findings, in.opts)
 	severity := msg.Attributes[alert.AttrSeverity].StringValue
-	id, err := h.publisher.Publish(ctx, toNotify(msg))
+	id, err := h.publisher.Publish(ctx, msg)
 	if err != nil {
 		log.Error("publishing alert", "severity", severity, "topic", h.cfg.TopicARN, "error", err)
 		return fmt.Errorf("alerting on image %q: %w", s.Repository+"@"+s.Digest, err)
@@ -216,21 +216,6 @@ func orUnknown(s string) string {
 		return "unknown"
 	}
 	return s
-}
-
-// toNotify converts a rendered alert into what the publisher sends.
-func toNotify(m alert.Message) notify.Message {
-	attrs := make(map[string]notify.Attribute, len(m.Attributes))
-	for name, a := range m.Attributes {
-		attrs[name] = notify.Attribute(a)
-	}
-	return notify.Message{
-		Subject:         m.Subject,
-		Body:            m.Body,
-		Attributes:      attrs,
-		GroupID:         m.GroupID,
-		DeduplicationID: m.DeduplicationID,
-	}
 }
 
 // logger returns the handler's logger with the invocation's request id, so

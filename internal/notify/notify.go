@@ -10,29 +10,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
+
+	"github.com/ecr-stack/ecr-stack/internal/alert"
 )
 
 // API is the part of the SNS client that a Publisher calls.
 type API interface {
 	Publish(ctx context.Context, params *sns.PublishInput,
 		optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
-}
-
-// Attribute is one message attribute. DataType is an SNS data type:
-// "String", "Number" or "String.Array"; an empty DataType means "String".
-type Attribute struct {
-	DataType    string
-	StringValue string
-}
-
-// Message is one alert ready to publish. GroupID and DeduplicationID are used
-// only on a FIFO topic, where GroupID is required.
-type Message struct {
-	Subject         string
-	Body            string
-	Attributes      map[string]Attribute
-	GroupID         string
-	DeduplicationID string
 }
 
 // ErrNoGroupID reports a message for a FIFO topic that has no group id.
@@ -60,10 +45,10 @@ func IsFIFO(topicARN string) bool {
 // Topic returns the ARN of the topic the Publisher sends to.
 func (p *Publisher) Topic() string { return p.topic }
 
-// Publish sends m and returns the message id SNS assigned. The SDK's retryer
+// Publish sends the rendered alert m and returns the message id SNS assigned. The SDK's retryer
 // handles throttling and transient faults; an error returned here has
 // outlasted it.
-func (p *Publisher) Publish(ctx context.Context, m Message) (string, error) {
+func (p *Publisher) Publish(ctx context.Context, m alert.Message) (string, error) {
 	in := &sns.PublishInput{
 		TopicArn:          aws.String(p.topic),
 		Message:           aws.String(m.Body),
@@ -91,7 +76,7 @@ func (p *Publisher) Publish(ctx context.Context, m Message) (string, error) {
 
 // expandAttributes maps attrs to SNS message attribute values. SNS rejects an
 // attribute with an empty value, so those are left out; nothing left gives nil.
-func expandAttributes(attrs map[string]Attribute) map[string]types.MessageAttributeValue {
+func expandAttributes(attrs map[string]alert.Attribute) map[string]types.MessageAttributeValue {
 	var out map[string]types.MessageAttributeValue
 	for name, a := range attrs {
 		if a.StringValue == "" {

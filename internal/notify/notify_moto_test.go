@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/ecr-stack/ecr-stack/internal/alert"
 	"github.com/ecr-stack/ecr-stack/internal/testsupport"
 )
 
@@ -33,10 +34,10 @@ func createTopic(t *testing.T, client *sns.Client, fifo bool) string {
 func TestPublishMoto(t *testing.T) {
 	cfg := testsupport.AWSConfig(t, testsupport.Moto(t).URL)
 	client := sns.NewFromConfig(cfg)
-	msg := Message{
+	msg := alert.Message{
 		Subject: "1 HIGH in team/app:1.0.0",
 		Body:    "CVE-9999-9999 HIGH\n",
-		Attributes: map[string]Attribute{
+		Attributes: map[string]alert.Attribute{
 			"severity": {DataType: "String", StringValue: "HIGH"},
 			"high":     {DataType: "Number", StringValue: "1"},
 		},

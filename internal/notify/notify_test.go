@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
+
+	"github.com/ecr-stack/ecr-stack/internal/alert"
 )
 
 var _ API = (*sns.Client)(nil)
@@ -35,10 +37,10 @@ const (
 )
 
 func TestPublish(t *testing.T) {
-	msg := Message{
+	msg := alert.Message{
 		Subject: "2 CRITICAL in team/app:1.0",
 		Body:    "body",
-		Attributes: map[string]Attribute{
+		Attributes: map[string]alert.Attribute{
 			"severity": {StringValue: "CRITICAL"},
 			"critical": {DataType: "Number", StringValue: "2"},
 			"empty":    {StringValue: ""},
@@ -107,7 +109,7 @@ func TestPublishErrors(t *testing.T) {
 	tests := []struct {
 		name  string
 		topic string
-		msg   Message
+		msg   alert.Message
 		err   error
 		check func(error) bool
 		calls int
@@ -115,13 +117,13 @@ func TestPublishErrors(t *testing.T) {
 		{
 			name:  "fifo without group id",
 			topic: fifoTopic,
-			msg:   Message{Body: "b"},
+			msg:   alert.Message{Body: "b"},
 			check: func(err error) bool { return errors.Is(err, ErrNoGroupID) },
 		},
 		{
 			name:  "throttled after retries",
 			topic: standardTopic,
-			msg:   Message{Body: "b"},
+			msg:   alert.Message{Body: "b"},
 			err:   throttled,
 			check: func(err error) bool {
 				var te *types.ThrottledException
