@@ -13,9 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-
 	"github.com/ecr-stack/ecr-stack/internal/testsupport"
 )
 
@@ -57,12 +54,7 @@ func TestEndToEnd(t *testing.T) {
 
 	repo := testsupport.UniqueName(t, 60)
 	digest := testsupport.PushScannedImage(t, cfg, repo, "1.4.2", "stable")
-	created, err := sns.NewFromConfig(cfg).CreateTopic(ctx,
-		&sns.CreateTopicInput{Name: aws.String(testsupport.UniqueName(t, 200))})
-	if err != nil {
-		t.Fatalf("creating topic: %v", err)
-	}
-	topic := aws.ToString(created.TopicArn)
+	topic := testsupport.Topic(t, cfg, false)
 	receive := testsupport.SubscribeQueue(t, cfg, topic)
 
 	emu := testsupport.Emulator(t, testsupport.Bootstrap(t, "scan-notifier"),
@@ -184,12 +176,7 @@ func TestTransientFaults(t *testing.T) {
 	ctx := context.Background()
 
 	repo := testsupport.UniqueName(t, 60)
-	created, err := sns.NewFromConfig(cfg).CreateTopic(ctx,
-		&sns.CreateTopicInput{Name: aws.String(testsupport.UniqueName(t, 200))})
-	if err != nil {
-		t.Fatalf("creating topic: %v", err)
-	}
-	topic := aws.ToString(created.TopicArn)
+	topic := testsupport.Topic(t, cfg, false)
 	receive := testsupport.SubscribeQueue(t, cfg, topic)
 
 	emu := testsupport.Emulator(t, testsupport.Bootstrap(t, "scan-notifier"),

@@ -100,6 +100,20 @@ type Queue struct {
 	client *sqs.Client
 }
 
+// CreateTopic creates the SNS topic name where cfg points (moto) and returns
+// its ARN. A name ending in ".fifo" makes a FIFO topic.
+func CreateTopic(ctx context.Context, cfg aws.Config, name string) (string, error) {
+	in := &sns.CreateTopicInput{Name: aws.String(name)}
+	if strings.HasSuffix(name, ".fifo") {
+		in.Attributes = map[string]string{"FifoTopic": "true"}
+	}
+	out, err := sns.NewFromConfig(cfg).CreateTopic(ctx, in)
+	if err != nil {
+		return "", fmt.Errorf("creating topic %q: %w", name, err)
+	}
+	return aws.ToString(out.TopicArn), nil
+}
+
 // SubscribeQueue creates the SQS queue name where cfg points (moto), lets
 // topicARN send to it and subscribes it to the topic with raw message
 // delivery off, so each message body is the SNS envelope (see

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
@@ -38,12 +37,7 @@ func TestHandleMoto(t *testing.T) {
 
 	repo := testsupport.UniqueName(t, 60)
 	digest := testsupport.PushScannedImage(t, direct, repo, "2.0.0")
-	created, err := sns.NewFromConfig(direct).CreateTopic(context.Background(),
-		&sns.CreateTopicInput{Name: aws.String(testsupport.UniqueName(t, 200))})
-	if err != nil {
-		t.Fatalf("creating topic: %v", err)
-	}
-	topic := aws.ToString(created.TopicArn)
+	topic := testsupport.Topic(t, direct, false)
 	receive := testsupport.SubscribeQueue(t, direct, topic)
 
 	// moto reports one HIGH finding for every basic scan.

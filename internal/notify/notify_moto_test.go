@@ -6,30 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/ecr-stack/ecr-stack/internal/alert"
 	"github.com/ecr-stack/ecr-stack/internal/testsupport"
 )
-
-// createTopic creates a topic in moto, a FIFO one when fifo is set.
-func createTopic(t *testing.T, client *sns.Client, fifo bool) string {
-	t.Helper()
-	name := testsupport.UniqueName(t, 200)
-	attrs := map[string]string{}
-	if fifo {
-		name += ".fifo"
-		attrs["FifoTopic"] = "true"
-	}
-	out, err := client.CreateTopic(context.Background(), &sns.CreateTopicInput{
-		Name: aws.String(name), Attributes: attrs,
-	})
-	if err != nil {
-		t.Fatalf("creating topic %q: %v", name, err)
-	}
-	return aws.ToString(out.TopicArn)
-}
 
 func TestPublishMoto(t *testing.T) {
 	cfg := testsupport.AWSConfig(t, testsupport.Moto(t).URL)
@@ -61,7 +42,7 @@ func TestPublishMoto(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			topic := createTopic(t, client, tt.fifo)
+			topic := testsupport.Topic(t, cfg, tt.fifo)
 			receive := testsupport.SubscribeQueue(t, cfg, topic)
 			p := New(client, topic)
 			for i := range tt.sends {

@@ -83,6 +83,23 @@ func ResponseBucket(t testing.TB, cfg aws.Config) (
 	return presign, read
 }
 
+// Topic creates an SNS topic with a name unique to t in the moto that cfg
+// points at, a FIFO one when fifo is set, and returns its ARN.
+func Topic(t testing.TB, cfg aws.Config, fifo bool) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), fixtureTimeout)
+	defer cancel()
+	name := UniqueName(t, 200)
+	if fifo {
+		name += ".fifo"
+	}
+	arn, err := localrun.CreateTopic(ctx, cfg, name)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	return arn
+}
+
 // SubscribeQueue creates an SQS queue in the moto that cfg points at, lets
 // topicARN send to it and subscribes it to the topic with raw message
 // delivery off, so each message body is the SNS envelope (see Notification).

@@ -67,7 +67,7 @@ func (b *bench) underEmulator(ctx context.Context) error {
 	fctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	cfg := m.Config()
-	if w.topic, err = createTopic(fctx, cfg, "ecr-stack-bench-alerts"); err != nil {
+	if w.topic, err = localrun.CreateTopic(fctx, cfg, "ecr-stack-bench-alerts"); err != nil {
 		return err
 	}
 	// moto completes the scan at once, with one HIGH finding.

@@ -19,7 +19,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/ecr-stack/ecr-stack/internal/localrun"
@@ -258,13 +257,10 @@ func (d *demo) selfService(ctx context.Context, e *localrun.Emulator) error {
 func (d *demo) scan(ctx context.Context) error {
 	repo := d.outcome.Repository
 	d.p.section("4. An image is pushed and scanned; scan-notifier alerts the topic")
-	topic, err := sns.NewFromConfig(d.aws).CreateTopic(ctx, &sns.CreateTopicInput{
-		Name: aws.String(topicName),
-	})
+	topicARN, err := localrun.CreateTopic(ctx, d.aws, topicName)
 	if err != nil {
-		return fmt.Errorf("creating topic %q: %w", topicName, err)
+		return err
 	}
-	topicARN := aws.ToString(topic.TopicArn)
 	queue, err := localrun.SubscribeQueue(ctx, d.aws, topicARN, queueName)
 	if err != nil {
 		return err
