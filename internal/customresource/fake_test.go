@@ -8,14 +8,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/cfn"
 
 	"github.com/ecr-stack/ecr-stack/internal/reconcile"
+	"github.com/ecr-stack/ecr-stack/internal/testsupport"
 )
 
 // fakeCore records what the door asks of the core and answers with what the
@@ -158,20 +157,13 @@ func (s *responseServer) signedURL() string {
 // loadEvent reads a file of events/ into the type Handle takes.
 func loadEvent(t *testing.T, name string) cfn.Event {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "events", name))
-	if err != nil {
-		t.Fatalf("reading event: %v", err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	var ev struct {
+	// CloudFormation sends ServiceToken at the top level too; cfn.Event
+	// leaves it out.
+	type request struct {
 		cfn.Event
 		ServiceToken string `json:"ServiceToken"`
 	}
-	if err := dec.Decode(&ev); err != nil {
-		t.Fatalf("decoding %s: %v", name, err)
-	}
-	return ev.Event
+	return testsupport.Event[request](t, name).Event
 }
 
 // logBuffer collects JSON log lines.

@@ -20,7 +20,7 @@ import (
 func forImage(t *testing.T, file, repository, digest string,
 	tags ...string) events.EventBridgeEvent {
 	t.Helper()
-	return withDetail(t, loadEvent(t, file), func(d map[string]any) {
+	return testsupport.WithDetail(t, loadEvent(t, file), func(d map[string]any) {
 		d["repository-name"] = repository
 		d["image-digest"] = digest
 		d["image-tags"] = tags

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -29,6 +28,7 @@ import (
 	"github.com/ecr-stack/ecr-stack/internal/alert"
 	"github.com/ecr-stack/ecr-stack/internal/findings"
 	"github.com/ecr-stack/ecr-stack/internal/notify"
+	"github.com/ecr-stack/ecr-stack/internal/testsupport"
 )
 
 var (
@@ -178,45 +178,17 @@ func fails(err error) describeFunc {
 	}
 }
 
-// loadEvent reads a file in events/ into the type Handle takes, failing on
-// fields the type does not know.
+// loadEvent reads a file in events/ into the type Handle takes.
 func loadEvent(t testing.TB, name string) events.EventBridgeEvent {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(eventsDir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	var ev events.EventBridgeEvent
-	if err := dec.Decode(&ev); err != nil {
-		t.Fatalf("decoding %s: %v", name, err)
-	}
-	return ev
-}
-
-// withDetail returns ev with its detail changed by edit.
-func withDetail(t *testing.T, ev events.EventBridgeEvent,
-	edit func(d map[string]any)) events.EventBridgeEvent {
-	t.Helper()
-	var d map[string]any
-	if err := json.Unmarshal(ev.Detail, &d); err != nil {
-		t.Fatal(err)
-	}
-	edit(d)
-	b, err := json.Marshal(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev.Detail = b
-	return ev
+	return testsupport.Event[events.EventBridgeEvent](t, name)
 }
 
 // withCounts returns ev with its finding-severity-counts replaced by counts.
 func withCounts(t *testing.T, ev events.EventBridgeEvent,
 	counts map[string]int) events.EventBridgeEvent {
 	t.Helper()
-	return withDetail(t, ev, func(d map[string]any) { d["finding-severity-counts"] = counts })
+	return testsupport.WithDetail(t, ev, func(d map[string]any) { d["finding-severity-counts"] = counts })
 }
 
 // newTestHandler returns a handler for env over the fakes, logging to log.
@@ -358,7 +330,7 @@ func TestHandle(t *testing.T) {
 	complete := loadEvent(t, "scan-notifier-ecr-scan-complete.json")
 	lowOnly := withCounts(t, complete, map[string]int{"MEDIUM": 3, "LOW": 1})
 	twoHigh := withCounts(t, complete, map[string]int{"HIGH": 2})
-	noCounts := withDetail(t, complete,
+	noCounts := testsupport.WithDetail(t, complete,
 		func(d map[string]any) { delete(d, "finding-severity-counts") })
 	inspector := loadEvent(t, "scan-notifier-inspector2-scan.json")
 	finding := loadEvent(t, "scan-notifier-inspector2-finding.json")
@@ -532,7 +504,7 @@ func TestHandle(t *testing.T) {
 		},
 		{
 			name:  "unreadable scan event",
-			event: withDetail(t, complete, func(d map[string]any) { delete(d, "image-digest") }),
+			event: testsupport.WithDetail(t, complete, func(d map[string]any) { delete(d, "image-digest") }),
 			wantErr: func(err error) bool {
 				return strings.Contains(err.Error(), "image-digest")
 			},
@@ -742,7 +714,7 @@ func TestLogUnreadable(t *testing.T) {
 			var buf bytes.Buffer
 			log := slog.New(slog.NewJSONHandler(&buf, nil))
 			h := newTestHandler(t, map[string]string{}, &fakeECR{}, &fakeSNS{}, log)
-			err := h.Handle(context.Background(), withDetail(t, complete, tt.edit))
+			err := h.Handle(context.Background(), testsupport.WithDetail(t, complete, tt.edit))
 			if err == nil {
 				t.Fatal("got no error, want one")
 			}

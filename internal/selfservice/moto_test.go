@@ -37,7 +37,7 @@ func motoHandler(t *testing.T) (*Handler, *testsupport.Proxy, Config) {
 // requestFor returns the sample event asking for repository name.
 func requestFor(t *testing.T, name string) events.EventBridgeEvent {
 	t.Helper()
-	return withDetail(t, loadEvent(t), func(d map[string]any) { d["RepositoryName"] = name })
+	return testsupport.WithDetail(t, loadEvent(t), func(d map[string]any) { d["RepositoryName"] = name })
 }
 
 // TestMotoMissing checks that the moto tests fail, not skip, without moto.

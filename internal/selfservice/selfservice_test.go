@@ -1,12 +1,9 @@
 package selfservice
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"sync"
 	"testing"
@@ -16,6 +13,7 @@ import (
 
 	"github.com/ecr-stack/ecr-stack/internal/reconcile"
 	"github.com/ecr-stack/ecr-stack/internal/request"
+	"github.com/ecr-stack/ecr-stack/internal/testsupport"
 )
 
 // fakeCore records ensures and answers with result or err.
@@ -50,37 +48,10 @@ func (f *fakeCore) Ensure(_ context.Context, in reconcile.EnsureInput) (reconcil
 }
 
 // loadEvent reads events/ensure-repo-self-service.json into the type Handle
-// takes, refusing fields the type does not have.
+// takes.
 func loadEvent(t *testing.T) events.EventBridgeEvent {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "events", "ensure-repo-self-service.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	var ev events.EventBridgeEvent
-	if err := dec.Decode(&ev); err != nil {
-		t.Fatalf("decoding sample: %v", err)
-	}
-	return ev
-}
-
-// withDetail returns ev with its detail's properties changed by edit.
-func withDetail(t *testing.T, ev events.EventBridgeEvent,
-	edit func(map[string]any)) events.EventBridgeEvent {
-	t.Helper()
-	var d map[string]any
-	if err := json.Unmarshal(ev.Detail, &d); err != nil {
-		t.Fatal(err)
-	}
-	edit(d)
-	b, err := json.Marshal(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev.Detail = b
-	return ev
+	return testsupport.Event[events.EventBridgeEvent](t, "ensure-repo-self-service.json")
 }
 
 // policy returns a repository policy allowing principal to pull.
@@ -117,7 +88,7 @@ func TestHandle(t *testing.T) {
 		AwsRequestID:       "req-1",
 		InvokedFunctionArn: "arn:aws:lambda:us-east-1:012345678912:function:function",
 	})
-	samePolicy := withDetail(t, sample, func(d map[string]any) {
+	samePolicy := testsupport.WithDetail(t, sample, func(d map[string]any) {
 		d["RepositoryPolicyText"] = policy(map[string]any{
 			"AWS": "arn:aws:iam::123456789012:role/ci"})
 	})
@@ -186,7 +157,7 @@ func TestHandle(t *testing.T) {
 		{
 			name: "parameter under the prefix",
 			cfg:  base,
-			ev: withDetail(t, sample, func(d map[string]any) {
+			ev: testsupport.WithDetail(t, sample, func(d map[string]any) {
 				d["UriParameterName"] = "/ecr/repositories/apps/self-service"
 			}),
 			param: "/ecr/repositories/apps/self-service",
@@ -194,7 +165,7 @@ func TestHandle(t *testing.T) {
 		{
 			name: "parameter outside the prefix",
 			cfg:  base,
-			ev: withDetail(t, sample, func(d map[string]any) {
+			ev: testsupport.WithDetail(t, sample, func(d map[string]any) {
 				d["UriParameterName"] = "/ecr/repositories-other/uri"
 			}),
 			err: req + `UriParameterName: must start with the parameter prefix` +
@@ -203,7 +174,7 @@ func TestHandle(t *testing.T) {
 		{
 			name: "policy open to everyone",
 			cfg:  base,
-			ev: withDetail(t, sample, func(d map[string]any) {
+			ev: testsupport.WithDetail(t, sample, func(d map[string]any) {
 				d["RepositoryPolicyText"] = policy("*")
 			}),
 			err: req + `RepositoryPolicyText: must not grant access outside the account: ` +
@@ -212,7 +183,7 @@ func TestHandle(t *testing.T) {
 		{
 			name: "policy open to another account",
 			cfg:  base,
-			ev: withDetail(t, sample, func(d map[string]any) {
+			ev: testsupport.WithDetail(t, sample, func(d map[string]any) {
 				d["RepositoryPolicyText"] = policy(map[string]any{"AWS": "arn:aws:iam::210987654321:root"})
 			}),
 			err: req + `RepositoryPolicyText: must not grant access outside the account: ` +
@@ -222,7 +193,7 @@ func TestHandle(t *testing.T) {
 		{
 			name: "policy for the same account",
 			cfg:  base,
-			ev: withDetail(t, sample, func(d map[string]any) {
+			ev: testsupport.WithDetail(t, sample, func(d map[string]any) {
 				d["RepositoryPolicyText"] = policy(map[string]any{
 					"AWS": "arn:aws:iam::123456789012:role/ci"})
 			}),
@@ -247,7 +218,7 @@ func TestHandle(t *testing.T) {
 		{
 			name: "open policy allowed",
 			cfg:  Config{Scope: scope, AllowOpenPolicies: true},
-			ev: withDetail(t, sample, func(d map[string]any) {
+			ev: testsupport.WithDetail(t, sample, func(d map[string]any) {
 				d["RepositoryPolicyText"] = policy("*")
 			}),
 			param: param,
@@ -255,20 +226,20 @@ func TestHandle(t *testing.T) {
 		{
 			name: "EmptyOnDelete",
 			cfg:  base,
-			ev:   withDetail(t, sample, func(d map[string]any) { d["EmptyOnDelete"] = true }),
+			ev:   testsupport.WithDetail(t, sample, func(d map[string]any) { d["EmptyOnDelete"] = true }),
 			err:  req + `EmptyOnDelete: must not be set: self-service requests never delete`,
 		},
 		{
 			name:  "EmptyOnDelete false",
 			cfg:   base,
-			ev:    withDetail(t, sample, func(d map[string]any) { d["EmptyOnDelete"] = "false" }),
+			ev:    testsupport.WithDetail(t, sample, func(d map[string]any) { d["EmptyOnDelete"] = "false" }),
 			param: param,
 		},
 		{
 			name: "several problems",
 			cfg: Config{Scope: request.Scope{ParameterPrefix: "/ecr/repositories",
 				RepositoryPrefixes: []string{"team-a/"}}},
-			ev: withDetail(t, sample, func(d map[string]any) {
+			ev: testsupport.WithDetail(t, sample, func(d map[string]any) {
 				d["EmptyOnDelete"] = true
 				d["UriParameterName"] = "/elsewhere/uri"
 			}),
@@ -280,7 +251,7 @@ func TestHandle(t *testing.T) {
 		{
 			name: "bad property",
 			cfg:  base,
-			ev:   withDetail(t, sample, func(d map[string]any) { d["ImageTagMutability"] = "SOMETIMES" }),
+			ev:   testsupport.WithDetail(t, sample, func(d map[string]any) { d["ImageTagMutability"] = "SOMETIMES" }),
 			err: req + `ImageTagMutability: must be one of MUTABLE, IMMUTABLE, ` +
 				`IMMUTABLE_WITH_EXCLUSION, MUTABLE_WITH_EXCLUSION`,
 		},
